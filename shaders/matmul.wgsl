@@ -1,0 +1,86 @@
+// matmul_forward: C[M,N] = op(A) · op(B) (+ bias[N]) (+ BETA · C), f32 accumulation.
+//   A is stored [M,K], or [K,M] when TRANS_A (A^T B: weight gradients of a linear layer);
+//   B is stored [K,N], or [N,K] when TRANS_B (A B^T: a linear layer with PyTorch's [out,in] weight).
+//
+// Entry points are a ladder (llm.c dev/cuda style); each is validated against matmulRef by test/matmul.test.ts:
+//   main_v0: one thread per output element, the plain triple loop. The reference kernel.
+//   main:    v1, register blocking: each thread computes a TM x 4 block, so every loaded A value is reused 4 times
+//            and every B value TM times, in registers. No workgroup memory and no barriers: on SwiftShader (a CPU
+//            Vulkan) workgroup-memory tiles were slower than register blocking (setup-notes: 1.1-2.0 vs 2.3 GFLOP/s).
+// Ragged edges: loads use clamped indices (always in bounds, values unused) and only the stores are masked, so the
+// inner loop carries no branches.
+
+override M: u32;
+override N: u32;
+override K: u32;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+override BETA: f32 = 0.0;
+override WG_X: u32 = 8;
+override WG_Y: u32 = 8;
+
+const TM: u32 = 4u;
+const TN: u32 = 4u;
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+fn load_a(m: u32, k: u32) -> f32 {
+  if (TRANS_A) { return a[k * M + m]; }
+  return a[m * K + k];
+}
+
+fn load_b(k: u32, n: u32) -> f32 {
+  if (TRANS_B) { return b[n * K + k]; }
+  return b[k * N + n];
+}
+
+fn store(m: u32, n: u32, v: f32) {
+  var r = v;
+  if (HAS_BIAS) { r += bias[n]; }
+  if (BETA != 0.0) { r += BETA * c[m * N + n]; }
+  c[m * N + n] = r;
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main_v0(@builtin(global_invocation_id) gid: vec3u) {
+  let m = gid.y;
+  let n = gid.x;
+  if (m >= M || n >= N) { return; }
+  var acc = 0.0;
+  for (var k = 0u; k < K; k++) {
+    acc += load_a(m, k) * load_b(k, n);
+  }
+  store(m, n, acc);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let m0 = gid.y * TM;
+  let n0 = gid.x * TN;
+  if (m0 >= M || n0 >= N) { return; }
+  // Clamped row/column indices keep every load in bounds for ragged tiles.
+  var mi: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { mi[i] = min(m0 + i, M - 1u); }
+  let n1 = min(n0 + 1u, N - 1u);
+  let n2 = min(n0 + 2u, N - 1u);
+  let n3 = min(n0 + 3u, N - 1u);
+  var acc: array<vec4f, TM>;
+  for (var k = 0u; k < K; k++) {
+    let bv = vec4f(load_b(k, n0), load_b(k, n1), load_b(k, n2), load_b(k, n3));
+    for (var i = 0u; i < TM; i++) {
+      acc[i] += load_a(mi[i], k) * bv;
+    }
+  }
+  for (var i = 0u; i < TM; i++) {
+    let m = m0 + i;
+    if (m < M) {
+      for (var j = 0u; j < TN; j++) {
+        if (n0 + j < N) { store(m, n0 + j, acc[i][j]); }
+      }
+    }
+  }
+}

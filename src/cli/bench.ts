@@ -1,0 +1,42 @@
+// `daso bench`: runs the in-page kernel benchmark in headless Chromium, prints a markdown table, writes JSON.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { launchChromium, openHarness } from './browser.js';
+import { startServer } from './server.js';
+import { benchTable, type BenchRow } from '../harness/bench-table.js';
+
+export interface BenchOptions {
+  filter?: string;
+  reps: number;
+  out: string;
+  verbose: boolean;
+}
+
+/** Writes a file atomically (temp file + rename) so an interrupted run never leaves half a result. */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export async function runBench(root: string, o: BenchOptions): Promise<BenchRow[]> {
+  const server = await startServer(root);
+  const chromium = await launchChromium();
+  try {
+    const page = await openHarness(chromium.browser, server.url, o.verbose);
+    const info = await page.evaluate(() => (window as unknown as { dasoInfo: unknown }).dasoInfo);
+    process.stdout.write(`adapter: ${JSON.stringify(info)}\n`);
+    const rows = (await page.evaluate(
+      (filter, reps, verbose) => (window as unknown as { daso: { bench: (x: unknown) => Promise<unknown> } }).daso.bench({ filter, reps, verbose }),
+      o.filter ?? '', o.reps, o.verbose,
+    )) as BenchRow[];
+    process.stdout.write(`${benchTable(rows)}\n`);
+    writeAtomic(o.out, JSON.stringify({ date: new Date().toISOString(), adapter: info, reps: o.reps, rows }, null, 2));
+    process.stdout.write(`wrote ${o.out}\n`);
+    return rows;
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+}

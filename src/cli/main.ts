@@ -1,0 +1,68 @@
+// The `daso` command: runs work in headless Chromium (WebGPU) through the harness page.
+//   daso bench [--filter S] [--reps N] [--out FILE]   kernel benchmark at WRN-28-2 shapes: table + JSON
+//   daso serve [--port N]                            serve harness.html on 127.0.0.1 for a person to open
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBench } from './bench.js';
+import { startServer } from './server.js';
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+
+function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 'bool'>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`);
+    const name = a.slice(2);
+    const kind = known[name];
+    if (!kind) throw new Error(`unknown flag '${a}' (known: ${Object.keys(known).map((k) => `--${k}`).join(', ')})`);
+    if (kind === 'bool') { out[name] = true; continue; }
+    const v = args[++i];
+    if (v === undefined) throw new Error(`flag '${a}' needs a value`);
+    if (kind === 'number') {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new Error(`flag '${a}' needs a number, got '${v}'`);
+      out[name] = n;
+    } else out[name] = v;
+  }
+  return out;
+}
+
+const USAGE = `usage: daso <command> [flags]
+  bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries)
+  serve [--port N]                                        serve the harness page on 127.0.0.1`;
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'bench': {
+      const f = parseFlags(rest, { filter: 'string', reps: 'number', out: 'string', verbose: 'bool' });
+      await runBench(ROOT, {
+        filter: f.filter as string | undefined,
+        reps: (f.reps as number | undefined) ?? 5,
+        out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/kernels-latest.json'),
+        verbose: !!f.verbose,
+      });
+      return;
+    }
+    case 'serve': {
+      const f = parseFlags(rest, { port: 'number' });
+      const s = await startServer(ROOT, (f.port as number | undefined) ?? 8080);
+      process.stdout.write(`harness: ${s.url}/harness.html (Ctrl-C to stop)\n`);
+      await new Promise(() => undefined);
+      return;
+    }
+    case undefined:
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new Error(`unknown command '${cmd}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: Error) => {
+  process.stderr.write(`daso: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+// The project's own static server on 127.0.0.1: WebGPU needs a secure context, and http://127.0.0.1 is one
+// (data: and file: URLs have no navigator.gpu). Serves the repository root (harness.html, dist/) read-only.
+import { createServer, type Server } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.wgsl': 'text/plain; charset=utf-8',
+  '.css': 'text/css',
+};
+
+export interface StaticServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `root` on 127.0.0.1 at `port` (0 = any free port). Paths outside `root` are refused. */
+export async function startServer(root: string, port = 0): Promise<StaticServer> {
+  const base = resolve(root);
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const file = normalize(join(base, path === '/' ? 'harness.html' : path));
+      if (file !== base && !file.startsWith(base + sep)) {
+        res.writeHead(403).end('outside the served folder');
+        return;
+      }
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error('not a file');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => ok());
+  });
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('server: no TCP address');
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}

@@ -1,0 +1,86 @@
+// The harness page's script: acquires the GPU, shows the adapter, and exposes `window.daso` to the tests, the
+// benchmarks (driven by puppeteer) and a person (buttons in harness.html).
+import { describeAdapter } from '../gpu/device.js';
+import { Runtime } from '../gpu/runtime.js';
+import { benchKernels } from './bench.js';
+import { benchTable, type BenchRow } from './bench-table.js';
+import { ops } from './ops/index.js';
+
+interface Daso {
+  rt: Runtime;
+  runOp(name: string, params: unknown, inputs: Record<string, number[]>): Promise<{ ok: true; outputs: Record<string, number[]> } | { ok: false; error: string }>;
+  memory(): ReturnType<Runtime['pool']['report']>;
+  bench(opts: { filter?: string; reps: number; verbose?: boolean }): Promise<BenchRow[]>;
+}
+
+declare global {
+  interface Window {
+    daso: Daso;
+    dasoInfo: unknown;
+    dasoReady: Promise<unknown>;
+  }
+}
+
+const status = document.getElementById('adapter');
+
+window.dasoReady = (async () => {
+  try {
+    const rt = await Runtime.create({
+      onLost: (msg) => { if (status) status.textContent = msg; },
+    });
+    window.dasoInfo = rt.info;
+    if (status) status.textContent = describeAdapter(rt.info!);
+    window.daso = {
+      rt,
+      async runOp(name, params, inputs) {
+        const op = ops[name];
+        try {
+          if (!op) throw new Error(`unknown op '${name}' (known: ${Object.keys(ops).join(', ')})`);
+          return { ok: true, outputs: await op(rt, params, inputs) };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message ?? String(e) };
+        }
+      },
+      memory: () => rt.pool.report(),
+      bench: (opts) => benchKernels(rt, opts, opts.verbose ? (r) => console.log(`bench ${r.kernel} ${r.shape}: ${r.gpuMs?.toFixed(3)} ms`) : undefined),
+    };
+    wireBenchButton(rt);
+    return rt.info;
+  } catch (e) {
+    if (status) status.textContent = `No WebGPU: ${(e as Error).message}`;
+    throw e;
+  }
+})();
+
+function wireBenchButton(rt: Runtime): void {
+  const button = document.getElementById('run-bench') as HTMLButtonElement | null;
+  const out = document.getElementById('bench-table');
+  const note = document.getElementById('bench-status');
+  if (!button || !out || !note) return;
+  button.disabled = false;
+  button.onclick = async () => {
+    button.disabled = true;
+    const rows: BenchRow[] = [];
+    try {
+      await benchKernels(rt, { reps: 3 }, (r) => {
+        rows.push(r);
+        note.textContent = `${rows.length} cases done…`;
+        out.innerHTML = markdownToHtml(benchTable(rows));
+      });
+      note.textContent = `done: ${rows.length} cases`;
+    } catch (e) {
+      note.textContent = `failed: ${(e as Error).message}`;
+    } finally {
+      button.disabled = false;
+    }
+  };
+}
+
+function markdownToHtml(md: string): string {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const lines = md.split('\n').filter((l) => !/^\|[-:| ]+\|$/.test(l));
+  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => esc(c.trim()));
+  const [head, ...body] = lines;
+  return `<table><tr>${cells(head).map((c) => `<th>${c}</th>`).join('')}</tr>` +
+    body.map((l) => `<tr>${cells(l).map((c) => `<td>${c}</td>`).join('')}</tr>`).join('') + '</table>';
+}

@@ -1,0 +1,66 @@
+// matmul_forward launcher: shape checks, then a Dispatch of shaders/matmul.wgsl.
+import source from '../../shaders/matmul.wgsl';
+import { ceilDiv, expectRank, makeDispatch, type Dispatch, type KernelDef } from '../gpu/kernel.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { shapeStr } from '../gpu/tensor.js';
+
+export interface MatmulParams {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  hasBias: boolean;
+  beta: number;
+  /** 0: naive (one output per thread); 1: register-blocked 4x4 (default). */
+  version: 0 | 1;
+}
+
+const WG = 8;
+const PER_THREAD = [1, 4] as const;
+
+export const matmulForward: KernelDef<MatmulParams> = {
+  name: 'matmul_forward',
+  source,
+  bindings: ['a', 'b', 'bias', 'c'],
+  constants: (p) => ({
+    M: p.M, N: p.N, K: p.K,
+    TRANS_A: +p.transA, TRANS_B: +p.transB, HAS_BIAS: +p.hasBias, BETA: p.beta,
+    WG_X: WG, WG_Y: WG,
+  }),
+  entryPoint: (p) => (p.version === 0 ? 'main_v0' : 'main'),
+  dispatch: (p) => [ceilDiv(p.N, WG * PER_THREAD[p.version]), ceilDiv(p.M, WG * PER_THREAD[p.version]), 1],
+  flops: (p) => 2 * p.M * p.N * p.K,
+};
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  bias?: Tensor;
+  /** Adds beta·C to the result (beta 1: gradient accumulation). */
+  beta?: number;
+  version?: 0 | 1;
+}
+
+/** c = op(a)·op(b) (+ bias) (+ beta·c). a: [M,K] ([K,M] if transA); b: [K,N] ([N,K] if transB); c: [M,N]. */
+export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions = {}): Dispatch {
+  const k = 'matmul_forward';
+  expectRank(k, 'a', a, 2, 'f32');
+  expectRank(k, 'b', b, 2, 'f32');
+  expectRank(k, 'c', c, 2, 'f32');
+  const [M, K] = o.transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [Kb, N] = o.transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (Kb !== K) {
+    throw new Error(`${k}: inner dimensions differ: a ${shapeStr(a.shape)}${o.transA ? '^T' : ''} has K=${K}, ` +
+      `b ${shapeStr(b.shape)}${o.transB ? '^T' : ''} has K=${Kb}`);
+  }
+  if (c.shape[0] !== M || c.shape[1] !== N) throw new Error(`${k}: argument 'c' has shape ${shapeStr(c.shape)}, expected [${M}, ${N}]`);
+  if (o.bias && (o.bias.shape.length !== 1 || o.bias.shape[0] !== N)) {
+    throw new Error(`${k}: argument 'bias' has shape ${shapeStr(o.bias.shape)}, expected [${N}]`);
+  }
+  const version = o.version ?? 1;
+  const p: MatmulParams = { M, N, K, transA: !!o.transA, transB: !!o.transB, hasBias: !!o.bias, beta: o.beta ?? 0, version };
+  // Without a bias the binding is never read (HAS_BIAS folds the branch away); `a` fills it because a read-only
+  // alias is legal and no extra buffer is needed.
+  return makeDispatch(matmulForward, p, { a, b, bias: o.bias ?? a, c }, `M=${M} N=${N} K=${K}${o.transA ? ' At' : ''}${o.transB ? ' Bt' : ''}`);
+}
