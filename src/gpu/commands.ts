@@ -51,7 +51,8 @@ export class CommandList {
           this.device.queue.writeBuffer(uniformBuffer, 0, d.uniforms);
           return { binding, resource: { buffer: uniformBuffer } };
         }
-        return { binding, resource: { buffer: d.tensors[name].buffer } };
+        const t = d.tensors[name];
+        return { binding, resource: { buffer: t.buffer, offset: t.offset, size: t.byteLength } };
       });
       const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: d.key });
       return { d, pipeline, bindGroup, uniformBuffer };

@@ -35,7 +35,24 @@ export class Tensor {
     readonly shape: readonly number[],
     readonly dtype: DType,
     readonly label: string,
+    /** Byte offset into `buffer` (views into a flat parameter buffer); a multiple of 256 when bound. */
+    readonly offset = 0,
+    /** The tensor this one is a view of (views are never released on their own). */
+    readonly base: Tensor | null = null,
   ) {}
+  /** A view of `shape` starting `elemOffset` elements in. Bound views need elemOffset*4 % 256 == 0
+   * (minStorageBufferOffsetAlignment); flat parameter buffers pad every tensor to 64 floats for this. */
+  view(elemOffset: number, shape: readonly number[], label = this.label): Tensor {
+    if (elemOffset < 0 || elemOffset + numel(shape) > this.size) {
+      throw new Error(`view '${label}': elements ${elemOffset}..${elemOffset + numel(shape)} outside '${this.label}' of ${this.size}`);
+    }
+    return new Tensor(this.pool, this.buffer, [...shape], this.dtype, label, this.offset + elemOffset * 4, this.base ?? this);
+  }
+  /** The same memory with another shape of equal size. */
+  reshape(shape: readonly number[]): Tensor {
+    if (numel(shape) !== this.size) throw new Error(`reshape '${this.label}': ${shapeStr(this.shape)} to ${shapeStr(shape)} changes the size`);
+    return new Tensor(this.pool, this.buffer, [...shape], this.dtype, this.label, this.offset, this.base ?? this);
+  }
   get size(): number {
     return numel(this.shape);
   }
@@ -44,7 +61,7 @@ export class Tensor {
   }
   /** Returns the buffer to the pool; the tensor must not be used afterwards. */
   release(): void {
-    this.pool.release(this);
+    if (this.base === null) this.pool.release(this);
   }
   toString(): string {
     return `${this.label}${shapeStr(this.shape)}:${this.dtype}`;
@@ -101,7 +118,7 @@ export class MemoryPool {
   write(t: Tensor, data: ArrayLike<number>): void {
     if (data.length !== t.size) throw new Error(`write '${t.label}': ${data.length} values for ${t.size} elements`);
     const arr = t.dtype === 'f32' ? Float32Array.from(data) : t.dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
-    this.device.queue.writeBuffer(t.buffer, 0, arr);
+    this.device.queue.writeBuffer(t.buffer, t.offset, arr);
   }
 
   release(t: Tensor): void {
@@ -151,7 +168,7 @@ export async function readTensor<D extends DType>(device: GPUDevice, t: Tensor &
 export async function readTensor(device: GPUDevice, t: Tensor): Promise<Float32Array | Int32Array | Uint32Array> {
   const staging = device.createBuffer({ size: t.byteLength, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `read ${t.label}` });
   const enc = device.createCommandEncoder({ label: `read ${t.label}` });
-  enc.copyBufferToBuffer(t.buffer, 0, staging, 0, t.byteLength);
+  enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, t.byteLength);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const bytes = staging.getMappedRange().slice(0);
