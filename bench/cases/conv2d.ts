@@ -1,0 +1,75 @@
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
+import { random, type BenchCase } from './util.js';
+
+interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
+
+const BATCH = 64;
+
+// Every distinct convolution of WRN-28-2 on 32x32 CIFAR (docs: /work/shared/spec/daso-reference.md §2.4): stem
+// 3->16, stages of 32 / 64 / 128 channels with strides 1 / 2 / 2; 3x3 convs pad 1, 1x1 shortcuts pad 0 where the
+// stride or the channel count changes (stage 1's first block goes 16->32, so it has a 1x1 shortcut too).
+const WRN_CONVS: Conv[] = [
+  { C: 3, K: 16, H: 32, R: 3, stride: 1, what: 'stem' },
+  { C: 16, K: 32, H: 32, R: 3, stride: 1, what: 'stage1 first' },
+  { C: 16, K: 32, H: 32, R: 1, stride: 1, what: 'stage1 shortcut' },
+  { C: 32, K: 32, H: 32, R: 3, stride: 1, what: 'stage1' },
+  { C: 32, K: 64, H: 32, R: 3, stride: 2, what: 'stage2 first' },
+  { C: 64, K: 64, H: 16, R: 3, stride: 1, what: 'stage2' },
+  { C: 32, K: 64, H: 32, R: 1, stride: 2, what: 'stage2 shortcut' },
+  { C: 64, K: 128, H: 16, R: 3, stride: 2, what: 'stage3 first' },
+  { C: 128, K: 128, H: 8, R: 3, stride: 1, what: 'stage3' },
+  { C: 64, K: 128, H: 16, R: 1, stride: 2, what: 'stage3 shortcut' },
+];
+
+function describe(c: Conv): string {
+  const [OH] = conv2dOutputSize(c.H, c.H, c.R, { stride: c.stride, pad: c.R === 3 ? 1 : 0 });
+  return `N=${BATCH} ${c.C}->${c.K} ${c.H}x${c.H}->${OH}x${OH} k${c.R} s${c.stride} (${c.what})`;
+}
+
+function shapes(c: Conv) {
+  const o = { stride: c.stride, pad: c.R === 3 ? 1 : 0 };
+  const [OH, OW] = conv2dOutputSize(c.H, c.H, c.R, o);
+  return { o, x: [BATCH, c.C, c.H, c.H], w: [c.K, c.C, c.R, c.R], y: [BATCH, c.K, OH, OW] };
+}
+
+function forward(c: Conv, version: 0 | 1 = 1): BenchCase {
+  return {
+    kernel: version === 0 ? 'conv2d_forward.v0' : 'conv2d_forward',
+    shape: describe(c),
+    build(rt) {
+      const s = shapes(c);
+      return [conv2dForward(random(rt, s.x, 'x'), random(rt, s.w, 'w'), rt.tensor(s.y, 'f32', 'y'), { ...s.o, version })];
+    },
+  };
+}
+
+function backwardInput(c: Conv): BenchCase {
+  return {
+    kernel: 'conv2d_backward_input',
+    shape: describe(c),
+    build(rt) {
+      const s = shapes(c);
+      return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
+    },
+  };
+}
+
+function backwardWeight(c: Conv): BenchCase {
+  return {
+    kernel: 'conv2d_backward_weight',
+    shape: describe(c),
+    build(rt) {
+      const s = shapes(c);
+      const scratch = rt.tensor(conv2dBackwardWeightScratchShape(s.x, s.y, c.R), 'f32', 'scratch');
+      return conv2dBackwardWeight(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, s.o);
+    },
+  };
+}
+
+export const conv2dCases: BenchCase[] = [
+  // The ladder's first rung on the most common conv (stage 1), for the v0 -> v1 speed-up.
+  forward(WRN_CONVS[3], 0),
+  ...WRN_CONVS.map((c) => forward(c)),
+  ...WRN_CONVS.map(backwardInput),
+  ...WRN_CONVS.map(backwardWeight),
+];

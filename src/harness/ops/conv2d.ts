@@ -1,0 +1,59 @@
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../kernels/conv2d.js';
+import type { Runtime } from '../../gpu/runtime.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.js';
+
+interface ConvOpParams {
+  N: number; C: number; H: number; W: number; K: number; R: number;
+  stride: number; pad: number; beta?: number; version?: 0 | 1;
+  /** Shape overrides (bad-input tests): tensors of these shapes are allocated instead of the consistent ones. */
+  shapes?: Record<string, number[]>;
+}
+
+/** The named input uploaded when given (with its override shape if any), else an uninitialised tensor. */
+function arg(rt: Runtime, inp: Inputs, p: ConvOpParams, name: string, shape: number[]): Tensor {
+  const s = p.shapes?.[name] ?? shape;
+  return inp[name] ? input(rt, inp, name, s) : rt.tensor(s, 'f32', name);
+}
+
+function shapes(p: ConvOpParams): { x: number[]; w: number[]; y: number[] } {
+  const [OH, OW] = conv2dOutputSize(p.H, p.W, p.R, p);
+  return { x: [p.N, p.C, p.H, p.W], w: [p.K, p.C, p.R, p.R], y: [p.N, p.K, OH, OW] };
+}
+
+export const conv2dOps: Record<string, OpFn> = {
+  async conv2d_forward(rt, p: ConvOpParams, inp) {
+    const s = shapes(p);
+    const x = arg(rt, inp, p, 'x', s.x), w = arg(rt, inp, p, 'w', s.w), y = arg(rt, inp, p, 'y', s.y);
+    try {
+      await rt.run(conv2dForward(x, w, y, { stride: p.stride, pad: p.pad, beta: p.beta, version: p.version }));
+      return await readAll(rt, { y });
+    } finally {
+      releaseAll(x, w, y);
+    }
+  },
+
+  async conv2d_backward_input(rt, p: ConvOpParams, inp) {
+    const s = shapes(p);
+    const dy = arg(rt, inp, p, 'dy', s.y), w = arg(rt, inp, p, 'w', s.w), dx = arg(rt, inp, p, 'dx', s.x);
+    try {
+      await rt.run(conv2dBackwardInput(dy, w, dx, { stride: p.stride, pad: p.pad, beta: p.beta }));
+      return await readAll(rt, { dx });
+    } finally {
+      releaseAll(dy, w, dx);
+    }
+  },
+
+  /** Returns dw and the split count used (`splits`, from the scratch shape). */
+  async conv2d_backward_weight(rt, p: ConvOpParams, inp) {
+    const s = shapes(p);
+    const x = arg(rt, inp, p, 'x', s.x), dy = arg(rt, inp, p, 'dy', s.y), dw = arg(rt, inp, p, 'dw', s.w);
+    const scratch = arg(rt, inp, p, 'scratch', conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R));
+    try {
+      await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta }));
+      return { ...(await readAll(rt, { dw })), splits: [scratch.shape[0]] };
+    } finally {
+      releaseAll(x, dy, dw, scratch);
+    }
+  },
+};

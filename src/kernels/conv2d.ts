@@ -1,0 +1,184 @@
+// conv2d launchers: shape checks, then Dispatches of shaders/conv2d.wgsl (forward) and shaders/conv2d_backward.wgsl
+// (input gradient, weight gradient in two passes). NCHW f32, weights [K, C, R, R] (PyTorch layout), no bias.
+import forwardSource from '../../shaders/conv2d.wgsl';
+import backwardSource from '../../shaders/conv2d_backward.wgsl';
+import { ceilDiv, expectRank, expectShape, grid1d, makeDispatch, type Constants, type Dispatch, type KernelDef } from '../gpu/kernel.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { shapeStr } from '../gpu/tensor.js';
+
+export interface Conv2dOptions {
+  stride: number;
+  pad: number;
+  /** out += beta * old (0 default; 1 accumulates gradients). */
+  beta?: number;
+}
+
+export interface Conv2dParams {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  R: number;
+  OH: number;
+  OW: number;
+  stride: number;
+  pad: number;
+  beta: number;
+  /** Forward only. 0: naive (one output per thread); 1: register-blocked 4 pixels x 8 channels (default). */
+  version: 0 | 1;
+}
+
+export interface Conv2dWeightParams extends Conv2dParams {
+  splits: number;
+  chunk: number;
+}
+
+const WG = 64;
+// Per-thread blocks; must match the consts in the shaders.
+const FWD_TM = 4, FWD_TN = 8;
+const BWD_TM = 4, BWD_TN = 8;
+const WGRAD_TK = 4, WGRAD_TCOL_MAX = 9;
+
+function shapeConstants(p: Conv2dParams): Constants {
+  return {
+    N: p.N, C: p.C, H: p.H, W: p.W, K: p.K, R: p.R, OH: p.OH, OW: p.OW,
+    STRIDE: p.stride, PAD: p.pad, BETA: p.beta, WG,
+  };
+}
+
+const convFlops = (p: Conv2dParams): number => 2 * p.N * p.OH * p.OW * p.K * p.C * p.R * p.R;
+
+export const conv2dForwardKernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_forward',
+  source: forwardSource,
+  bindings: ['x', 'w', 'y'],
+  constants: shapeConstants,
+  entryPoint: (p) => (p.version === 0 ? 'main_v0' : 'main'),
+  dispatch: (p) => grid1d(p.version === 0
+    ? ceilDiv(p.N * p.K * p.OH * p.OW, WG)
+    : ceilDiv(ceilDiv(p.N * p.OH * p.OW, FWD_TM) * ceilDiv(p.K, FWD_TN), WG)),
+  flops: convFlops,
+};
+
+export const conv2dBackwardInputKernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_backward_input',
+  source: backwardSource,
+  bindings: ['dy', 'w', 'dx'],
+  constants: shapeConstants,
+  entryPoint: () => 'main_backward_input',
+  // Rows are the stride-parity classes padded to ceil(H/stride) x ceil(W/stride) (see the shader).
+  dispatch: (p) => {
+    const rows = p.stride * p.stride * p.N * ceilDiv(p.H, p.stride) * ceilDiv(p.W, p.stride);
+    return grid1d(ceilDiv(ceilDiv(rows, BWD_TM) * ceilDiv(p.C, BWD_TN), WG));
+  },
+  flops: convFlops,
+};
+
+const wgradChannelsPerThread = (R: number): number => Math.floor(WGRAD_TCOL_MAX / (R * R));
+
+export const conv2dBackwardWeightKernel: KernelDef<Conv2dWeightParams> = {
+  name: 'conv2d_backward_weight',
+  source: backwardSource,
+  bindings: ['dy', 'x', 'partials'],
+  // BETA applies in pass 2 only: leaving it out keeps one pass-1 pipeline for accumulate and overwrite.
+  constants: (p) => {
+    const { BETA: _beta, ...rest } = shapeConstants(p);
+    return { ...rest, SPLITS: p.splits, CHUNK: p.chunk };
+  },
+  entryPoint: () => 'main_backward_weight',
+  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
+  flops: convFlops,
+};
+
+export const conv2dBackwardWeightReduceKernel: KernelDef<Conv2dWeightParams> = {
+  name: 'conv2d_backward_weight_reduce',
+  source: backwardSource,
+  bindings: ['partials', 'dw'],
+  constants: (p) => ({ K: p.K, C: p.C, R: p.R, SPLITS: p.splits, BETA: p.beta, WG }),
+  entryPoint: () => 'main_backward_weight_reduce',
+  dispatch: (p) => grid1d(ceilDiv(p.K * p.C * p.R * p.R, WG)),
+  bytes: (p) => 4 * p.K * p.C * p.R * p.R * (p.splits + (p.beta ? 2 : 1)),
+};
+
+/** [OH, OW] = floor((H + 2*pad - R) / stride) + 1 (PyTorch's rule). */
+export function conv2dOutputSize(H: number, W: number, R: number, o: Conv2dOptions): [number, number] {
+  return [Math.floor((H + 2 * o.pad - R) / o.stride) + 1, Math.floor((W + 2 * o.pad - R) / o.stride) + 1];
+}
+
+/** Checks the options and the weight, returns the conv's sizes. R is limited to 1..3 because the weight-gradient
+ * kernel keeps all of a channel's R*R taps in one thread's registers (WRN-28-2 uses 1x1 and 3x3). */
+function convParams(kernel: string, xShape: readonly number[], w: Tensor, o: Conv2dOptions, version: 0 | 1 = 1, wArg = 'w'): Conv2dParams {
+  expectRank(kernel, wArg, w, 4, 'f32');
+  const [N, C, H, W] = xShape;
+  const [K, , R] = w.shape;
+  if (!Number.isInteger(o.stride) || o.stride < 1) throw new Error(`${kernel}: stride ${o.stride} must be an integer >= 1`);
+  if (!Number.isInteger(o.pad) || o.pad < 0) throw new Error(`${kernel}: pad ${o.pad} must be an integer >= 0`);
+  if (R < 1 || R > 3) throw new Error(`${kernel}: argument '${wArg}' has shape ${shapeStr(w.shape)}: kernel size ${R} is not supported (1, 2 or 3)`);
+  expectShape(kernel, wArg, w, [K, C, R, R], 'f32');
+  const [OH, OW] = conv2dOutputSize(H, W, R, o);
+  if (OH < 1 || OW < 1) {
+    throw new Error(`${kernel}: input ${shapeStr(xShape)} is smaller than the ${R}x${R} kernel with pad ${o.pad} (output ${OH}x${OW})`);
+  }
+  return { N, C, H, W, K, R, OH, OW, stride: o.stride, pad: o.pad, beta: o.beta ?? 0, version };
+}
+
+const describe = (p: Conv2dParams): string => `N=${p.N} C=${p.C}->K=${p.K} ${p.H}x${p.W} k${p.R} s${p.stride} p${p.pad}`;
+
+/** y[N,K,OH,OW] = conv2d(x[N,C,H,W], w[K,C,R,R]) (+ beta * y). */
+export function conv2dForward(x: Tensor, w: Tensor, y: Tensor, o: Conv2dOptions & { version?: 0 | 1 }): Dispatch {
+  const k = 'conv2d_forward';
+  expectRank(k, 'x', x, 4, 'f32');
+  const p = convParams(k, x.shape, w, o, o.version ?? 1);
+  expectShape(k, 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
+  return makeDispatch(conv2dForwardKernel, p, { x, w, y }, describe(p));
+}
+
+/** dx[N,C,H,W] = input gradient of the conv given dy[N,K,OH,OW] (+ beta * dx). */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2dOptions): Dispatch {
+  const k = 'conv2d_backward_input';
+  expectRank(k, 'dx', dx, 4, 'f32');
+  expectRank(k, 'dy', dy, 4, 'f32');
+  const p = convParams(k, dx.shape, w, o);
+  expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
+  return makeDispatch(conv2dBackwardInputKernel, p, { dy, w, dx }, describe(p));
+}
+
+// Split-K for the weight gradient: aim for ~16k threads in pass 1 (enough to fill a GPU), with chunks of 1024-4096
+// reduction pixels (fewer splits would leave a GPU idle; more would make pass 2 and the scratch grow for nothing).
+const WGRAD_TARGET_THREADS = 16384;
+const WGRAD_MIN_CHUNK = 1024;
+const WGRAD_MAX_CHUNK = 4096;
+
+function wgradSplit(N: number, C: number, K: number, OH: number, OW: number, R: number): { splits: number; chunk: number } {
+  const P = N * OH * OW;
+  const tiles = ceilDiv(K, WGRAD_TK) * ceilDiv(C, wgradChannelsPerThread(R));
+  let splits = ceilDiv(WGRAD_TARGET_THREADS, tiles);
+  splits = Math.max(splits, ceilDiv(P, WGRAD_MAX_CHUNK));
+  splits = Math.max(1, Math.min(splits, ceilDiv(P, WGRAD_MIN_CHUNK)));
+  const chunk = ceilDiv(P, splits);
+  return { splits: ceilDiv(P, chunk), chunk }; // no empty split
+}
+
+/** Shape of the split-K partial sums conv2dBackwardWeight needs: [splits, K*C*R*R]. x: [N,C,H,W], dy: [N,K,OH,OW]. */
+export function conv2dBackwardWeightScratchShape(x: readonly number[], dy: readonly number[], R: number): number[] {
+  const { splits } = wgradSplit(x[0], x[1], dy[1], dy[2], dy[3], R);
+  return [splits, dy[1] * x[1] * R * R];
+}
+
+/** dw[K,C,R,R] = weight gradient given x and dy (+ beta * dw): split-K partials into `scratch`, then a fixed-order
+ * sum (two dispatches; deterministic). */
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor, o: Conv2dOptions): Dispatch[] {
+  const k = 'conv2d_backward_weight';
+  expectRank(k, 'x', x, 4, 'f32');
+  expectRank(k, 'dy', dy, 4, 'f32');
+  const p = convParams(k, x.shape, dw, o, 1, 'dw');
+  expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
+  expectShape(k, 'scratch', scratch, conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R), 'f32');
+  const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R) };
+  const shape = `${describe(p)} splits=${q.splits}`;
+  return [
+    makeDispatch(conv2dBackwardWeightKernel, q, { dy, x, partials: scratch }, shape),
+    makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape),
+  ];
+}

@@ -1,0 +1,171 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { conv2dBackwardWeightScratchShape, conv2dOutputSize } from '../src/kernels/conv2d.js';
+import {
+  conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dForwardRef, conv2dRefOutputSize, type Conv2dShape,
+} from '../src/kernels/conv2d.ref.js';
+import { expectClose, randn } from './helpers/check.js';
+import { closeHarness, runOp } from './helpers/harness.js';
+
+afterAll(closeHarness);
+
+const S = (N: number, C: number, H: number, W: number, K: number, R: number, stride: number, pad: number): Conv2dShape =>
+  ({ N, C, H, W, K, R, stride, pad });
+const name = (s: Conv2dShape): string => `N=${s.N} C=${s.C} ${s.H}x${s.W} K=${s.K} k${s.R} s${s.stride} p${s.pad}`;
+const sizes = (s: Conv2dShape) => {
+  const [OH, OW] = conv2dRefOutputSize(s);
+  return { x: s.N * s.C * s.H * s.W, w: s.K * s.C * s.R * s.R, y: s.N * s.K * OH * OW };
+};
+
+// Ragged shapes: N, C, K = 1 and primes (not multiples of the 4-pixel / 4- or 8-channel thread blocks), odd H x W,
+// stride 2 on odd sizes (unequal parity classes in dgrad), 1x1 and 3x3, pad 0 and 1, and outputs of one pixel.
+const SHAPES: Conv2dShape[] = [
+  S(1, 1, 1, 1, 1, 1, 1, 0),
+  S(1, 1, 5, 7, 1, 3, 1, 1),
+  S(2, 3, 5, 7, 5, 3, 2, 1),
+  S(3, 5, 7, 5, 7, 1, 2, 0),
+  S(1, 7, 6, 9, 13, 3, 1, 0),
+  S(2, 4, 8, 8, 9, 1, 1, 0),
+  S(2, 6, 9, 11, 5, 3, 2, 0),
+  S(1, 2, 2, 3, 3, 3, 2, 1),
+  S(1, 3, 3, 3, 1, 3, 1, 1),
+  S(2, 2, 6, 5, 3, 2, 2, 1), // R=2 (even kernel; the family allows R <= 3)
+];
+// Large enough reduction (N*OH*OW = 2*33*33) that the weight gradient splits it, with a ragged last chunk.
+const SPLIT_SHAPE = S(2, 2, 33, 33, 3, 3, 1, 1);
+
+const opParams = (s: Conv2dShape, extra: object = {}) => ({ ...s, ...extra });
+
+describe('conv2d references (float64, Node)', () => {
+  it('conv2dOutputSize matches the reference rule', () => {
+    for (const s of [...SHAPES, SPLIT_SHAPE]) {
+      expect(conv2dOutputSize(s.H, s.W, s.R, s)).toEqual(conv2dRefOutputSize(s));
+    }
+    expect(conv2dOutputSize(32, 32, 3, { stride: 2, pad: 1 })).toEqual([16, 16]);
+    expect(conv2dOutputSize(32, 32, 1, { stride: 2, pad: 0 })).toEqual([16, 16]);
+  });
+
+  // L = sum(y * g) with y = conv(x, w): dL/dx = backward_input(g, w), dL/dw = backward_weight(x, g).
+  // Central differences of the forward reference, every element, eps 1e-6 in float64.
+  for (const s of [S(2, 3, 5, 7, 4, 3, 2, 1), S(1, 2, 6, 5, 3, 3, 1, 0), S(2, 3, 5, 4, 2, 1, 2, 0), S(1, 2, 4, 4, 3, 3, 1, 1)]) {
+    it(`backward references match finite differences of the forward: ${name(s)}`, () => {
+      const n = sizes(s);
+      const x = Float64Array.from(randn(n.x, 11)), w = Float64Array.from(randn(n.w, 12)), g = Float64Array.from(randn(n.y, 13));
+      const loss = (xx: Float64Array, ww: Float64Array): number => {
+        const y = conv2dForwardRef(xx, ww, s);
+        let l = 0;
+        for (let i = 0; i < y.length; i++) l += y[i] * g[i];
+        return l;
+      };
+      const eps = 1e-6;
+      const fd = (v: Float64Array, f: () => number): Float64Array => {
+        const out = new Float64Array(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const v0 = v[i];
+          v[i] = v0 + eps; const lp = f();
+          v[i] = v0 - eps; const lm = f();
+          v[i] = v0;
+          out[i] = (lp - lm) / (2 * eps);
+        }
+        return out;
+      };
+      expectClose(conv2dBackwardInputRef(g, w, s), fd(x, () => loss(x, w)), `dx ${name(s)}`, 1e-6, 1e-6);
+      expectClose(conv2dBackwardWeightRef(x, g, s), fd(w, () => loss(x, w)), `dw ${name(s)}`, 1e-6, 1e-6);
+    });
+  }
+
+  it('splits the weight-gradient reduction for large N*OH*OW', () => {
+    const [OH, OW] = conv2dRefOutputSize(SPLIT_SHAPE);
+    const [splits, cols] = conv2dBackwardWeightScratchShape([2, 2, 33, 33], [2, 3, OH, OW], 3);
+    expect(cols).toBe(3 * 2 * 9);
+    expect(splits).toBeGreaterThan(1);
+    // WRN-28-2 stage 1 at batch 64: 65536 reduction pixels in chunks of at most 4096.
+    expect(conv2dBackwardWeightScratchShape([64, 32, 32, 32], [64, 32, 32, 32], 3)[0]).toBeGreaterThanOrEqual(16);
+  });
+});
+
+describe('conv2d_forward', () => {
+  for (const version of [0, 1] as const) {
+    it(`v${version} matches the reference on ragged shapes`, async () => {
+      for (const [i, s] of SHAPES.entries()) {
+        const n = sizes(s);
+        const x = randn(n.x, 100 + i), w = randn(n.w, 200 + i);
+        const { y } = await runOp('conv2d_forward', opParams(s, { version }), { x, w });
+        expectClose(y, conv2dForwardRef(x, w, s), `v${version} ${name(s)}`, 1e-4, 1e-4);
+      }
+    });
+
+    it(`v${version} accumulates with beta`, async () => {
+      const s = S(2, 3, 5, 7, 5, 3, 2, 1), n = sizes(s);
+      const x = randn(n.x, 1), w = randn(n.w, 2), y0 = randn(n.y, 3);
+      const { y } = await runOp('conv2d_forward', opParams(s, { version, beta: 0.5 }), { x, w, y: y0 });
+      expectClose(y, conv2dForwardRef(x, w, s, y0, 0.5), `beta ${name(s)}`, 1e-4, 1e-4);
+    });
+  }
+
+  it('rejects a channel mismatch and a wrong output shape, naming kernel, argument and shapes', async () => {
+    const s = S(2, 3, 5, 7, 4, 3, 1, 1);
+    await expect(runOp('conv2d_forward', opParams(s, { shapes: { w: [4, 2, 3, 3] } }))).rejects.toThrow(
+      "conv2d_forward: argument 'w' has shape [4, 2, 3, 3], expected [4, 3, 3, 3]",
+    );
+    await expect(runOp('conv2d_forward', opParams(s, { shapes: { y: [2, 4, 5, 5] } }))).rejects.toThrow(
+      "conv2d_forward: argument 'y' has shape [2, 4, 5, 5], expected [2, 4, 5, 7]",
+    );
+    await expect(runOp('conv2d_forward', opParams(s, { shapes: { w: [4, 3, 5, 5] } }))).rejects.toThrow(/kernel size 5 is not supported/);
+    await expect(runOp('conv2d_forward', opParams(s, { stride: 0, shapes: { y: [2, 4, 5, 7] } }))).rejects.toThrow(/stride 0 must be an integer >= 1/);
+  });
+});
+
+describe('conv2d_backward_input', () => {
+  it('matches the reference on ragged shapes (stride 2 parity classes included)', async () => {
+    for (const [i, s] of SHAPES.entries()) {
+      const n = sizes(s);
+      const dy = randn(n.y, 300 + i), w = randn(n.w, 400 + i);
+      const { dx } = await runOp('conv2d_backward_input', opParams(s), { dy, w });
+      expectClose(dx, conv2dBackwardInputRef(dy, w, s), name(s), 1e-4, 1e-4);
+    }
+  });
+
+  it('accumulates with beta', async () => {
+    const s = S(2, 5, 7, 9, 3, 3, 2, 1), n = sizes(s);
+    const dy = randn(n.y, 5), w = randn(n.w, 6), dx0 = randn(n.x, 7);
+    const { dx } = await runOp('conv2d_backward_input', opParams(s, { beta: 1 }), { dy, w, dx: dx0 });
+    expectClose(dx, conv2dBackwardInputRef(dy, w, s, dx0, 1), `beta ${name(s)}`, 1e-4, 1e-4);
+  });
+
+  it('rejects a dy of the wrong shape', async () => {
+    const s = S(2, 3, 5, 7, 4, 3, 2, 1);
+    await expect(runOp('conv2d_backward_input', opParams(s, { shapes: { dy: [2, 4, 5, 7] } }))).rejects.toThrow(
+      "conv2d_backward_input: argument 'dy' has shape [2, 4, 5, 7], expected [2, 4, 3, 4]",
+    );
+  });
+});
+
+describe('conv2d_backward_weight', () => {
+  it('matches the reference on ragged shapes, and with a split reduction', async () => {
+    for (const [i, s] of [...SHAPES, SPLIT_SHAPE].entries()) {
+      const n = sizes(s);
+      const x = randn(n.x, 500 + i), dy = randn(n.y, 600 + i);
+      const { dw, splits } = await runOp('conv2d_backward_weight', opParams(s), { x, dy });
+      // Sums of up to 2178 products: a looser absolute tolerance than the short reductions above.
+      expectClose(dw, conv2dBackwardWeightRef(x, dy, s), `${name(s)} splits=${splits[0]}`, 5e-4, 1e-4);
+      if (s === SPLIT_SHAPE) expect(splits[0]).toBeGreaterThan(1);
+    }
+  });
+
+  it('accumulates with beta', async () => {
+    const s = SPLIT_SHAPE, n = sizes(s);
+    const x = randn(n.x, 8), dy = randn(n.y, 9), dw0 = randn(n.w, 10);
+    const { dw } = await runOp('conv2d_backward_weight', opParams(s, { beta: 1 }), { x, dy, dw: dw0 });
+    expectClose(dw, conv2dBackwardWeightRef(x, dy, s, dw0, 1), `beta ${name(s)}`, 5e-4, 1e-4);
+  });
+
+  it('rejects a channel mismatch between x and dw, and a wrong scratch', async () => {
+    const s = S(2, 3, 5, 7, 4, 3, 1, 1);
+    await expect(runOp('conv2d_backward_weight', opParams(s, { shapes: { x: [2, 5, 5, 7] } }))).rejects.toThrow(
+      "conv2d_backward_weight: argument 'dw' has shape [4, 3, 3, 3], expected [4, 5, 3, 3]",
+    );
+    await expect(runOp('conv2d_backward_weight', opParams(s, { shapes: { scratch: [1, 10] } }))).rejects.toThrow(
+      "conv2d_backward_weight: argument 'scratch' has shape [1, 10], expected [1, 108]",
+    );
+  });
+});
