@@ -1,0 +1,278 @@
+// BatchNorm2d, training and eval mode, PyTorch semantics: x is [N,C,H,W] ([N,C] runs with HW = 1); per-channel
+// statistics reduce over n = N*H*W values, normalise with the BIASED variance, running_var gets the unbiased one.
+//
+// Training forward = three dispatches:
+//   fwd_partial: one workgroup per (channel, chunk of CHUNK values): per-thread Welford, then a fixed-order tree of
+//                Chan merges in workgroup memory -> partials[c, chunk] = (count, mean, M2). The per-channel
+//                reduction is long (327,680 values at batch 320, 32x32), so chunks spread it over C*P workgroups.
+//   fwd_merge:   one workgroup per channel merges its P partials with Chan's formula in a fixed order (deterministic,
+//                no atomics) -> save_mean, save_invstd, running statistics.
+//   apply:       y = (x - mean) * (invstd * gamma) + beta. (x - mean) first: x*scale + shift cancels catastrophically
+//                when |mean| >> std.
+// Eval forward = apply with EVAL (running statistics in the mean/invstd slots, invstd computed per thread).
+// Backward = bwd_partial (per chunk sums of dy and dy*xhat) -> bwd_merge (dbeta, dgamma; fixed order) -> bwd_apply
+//   dx = gamma*invstd * (dy - dbeta/n - xhat*dgamma/n).
+// Welford/Chan, not E[x^2]-E[x]^2: with |mean| >> std the latter loses every digit in f32 (test/batchnorm.test.ts).
+//
+// The _v4 entry points (H*W a multiple of 4) move vec4s; a vec4 never crosses a channel row because rows are H*W long.
+//
+// Bindings, per entry point (' = written). A binding number is reused by variables that no single entry point uses
+// together; layout 'auto' gives each pipeline exactly the bindings its entry point references.
+//   entry          0         1            2            3              4              5      6       7
+//   fwd_partial    x         partials'
+//   fwd_merge      partials  save_mean'   save_invstd' running_mean'  running_var'
+//   apply          x         y'           mean         invstd         beta           gamma            (EVAL: running
+//                                                                                                      mean/var in 2, 3)
+//   bwd_partial    x         partials'    mean         invstd         dy
+//   bwd_merge      partials  dgamma'      dbeta'
+//   bwd_apply      x         dx'          mean         invstd         dy             gamma  dgamma  dbeta
+
+override N: u32;
+override C: u32;
+override HW: u32;
+override P: u32;              // chunks per channel = ceil(N*HW / CHUNK)
+override CHUNK: u32 = 16384;  // values per chunk; a multiple of 4*WG (the launcher says why this size)
+override ITEMS: u32 = 16;     // apply passes: values (vec4s) per thread, as in elementwise.wgsl
+override WG: u32 = 64;        // a power of two (tree reductions)
+override EPS: f32 = 1e-5;
+override MOMENTUM: f32 = 0.1;
+override UPDATE_RUNNING: bool = true;
+override EVAL: bool = false;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x_v: array<vec4f>;
+@group(0) @binding(0) var<storage, read> partials: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst_v: array<vec4f>;
+@group(0) @binding(2) var<storage, read> mean: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst2: array<f32>;
+@group(0) @binding(3) var<storage, read> invstd: array<f32>;
+@group(0) @binding(3) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read> dy_v: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(5) var<storage, read> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read> dbeta: array<f32>;
+
+// (count, mean, M2) of a set of values; merges in fixed order keep results bit-for-bit reproducible.
+var<workgroup> sh: array<vec3f, WG>;
+
+fn chan(a: vec3f, b: vec3f) -> vec3f {
+  let n = a.x + b.x;
+  if (n == 0.0) { return a; }
+  let d = b.y - a.y;
+  let f = b.x / n;
+  return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
+}
+
+fn group_id(wid: vec3u, nwg: vec3u) -> u32 { return wid.y * nwg.x + wid.x; }
+
+// Tree-merges sh[0..WG) into sh[0] (every thread calls it: it holds barriers).
+fn tree_chan(lid: u32, s: vec3f) {
+  sh[lid] = s;
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (lid < stride) { sh[lid] = chan(sh[lid], sh[lid + stride]); }
+  }
+  workgroupBarrier();
+}
+
+// Tree-sums sh[0..WG).xy into sh[0].
+fn tree_sum(lid: u32, s: vec3f) {
+  sh[lid] = s;
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (lid < stride) { sh[lid] += sh[lid + stride]; }
+  }
+  workgroupBarrier();
+}
+
+// Offset of value j (0 <= j < N*HW, in units of VEC-wide values) of channel c.
+fn chan_index(j: u32, c: u32, hwv: u32) -> u32 {
+  let n = j / hwv;
+  return (n * C + c) * hwv + (j - n * hwv);
+}
+
+@compute @workgroup_size(WG)
+fn fwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = group_id(wid, nwg);
+  if (w >= C * P) { return; }
+  let c = w / P;
+  let j0 = (w - c * P) * CHUNK;
+  var s = vec3f(0.0);
+  for (var k = 0u; k < CHUNK / WG; k++) {
+    let j = j0 + k * WG + lid;
+    if (j < N * HW) {
+      let v = x[chan_index(j, c, HW)];
+      s.x += 1.0;
+      let d = v - s.y;
+      s.y += d / s.x;
+      s.z += d * (v - s.y);
+    }
+  }
+  tree_chan(lid, s);
+  if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = sh[0].z; }
+}
+
+@compute @workgroup_size(WG)
+fn fwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = group_id(wid, nwg);
+  if (w >= C * P) { return; }
+  let c = w / P;
+  let j0 = (w - c * P) * (CHUNK / 4u);
+  // One Welford per lane: the lanes share the count, so the update costs one reciprocal per vec4.
+  var cnt = 0.0;
+  var m = vec4f(0.0);
+  var m2 = vec4f(0.0);
+  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+    let j = j0 + k * WG + lid;
+    if (j < N * HW / 4u) {
+      let v = x_v[chan_index(j, c, HW / 4u)];
+      cnt += 1.0;
+      let d = v - m;
+      m += d * (1.0 / cnt);
+      m2 += d * (v - m);
+    }
+  }
+  let s = chan(chan(vec3f(cnt, m.x, m2.x), vec3f(cnt, m.y, m2.y)), chan(vec3f(cnt, m.z, m2.z), vec3f(cnt, m.w, m2.w)));
+  tree_chan(lid, s);
+  if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = sh[0].z; }
+}
+
+@compute @workgroup_size(WG)
+fn fwd_merge(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = group_id(wid, nwg);
+  if (c >= C) { return; }
+  var s = vec3f(0.0);
+  for (var p = lid; p < P; p += WG) {
+    let o = (c * P + p) * 3u;
+    s = chan(s, vec3f(partials[o], partials[o + 1u], partials[o + 2u]));
+  }
+  tree_chan(lid, s);
+  if (lid == 0u) {
+    let t = sh[0];
+    dst[c] = t.y;
+    dst2[c] = 1.0 / sqrt(t.z / t.x + EPS);
+    if (UPDATE_RUNNING) {
+      // Unbiased variance M2/(n-1); n = 1 would divide by zero (PyTorch refuses n = 1 in training), so it uses M2 = 0.
+      running_mean[c] = (1.0 - MOMENTUM) * running_mean[c] + MOMENTUM * t.y;
+      running_var[c] = (1.0 - MOMENTUM) * running_var[c] + MOMENTUM * (t.z / max(t.x - 1.0, 1.0));
+    }
+  }
+}
+
+// Per-channel (scale, shift) with y = (x - shift) * scale + beta.
+fn scale_of(c: u32) -> f32 {
+  if (EVAL) { return gamma[c] / sqrt(invstd[c] + EPS); }
+  return gamma[c] * invstd[c];
+}
+
+@compute @workgroup_size(WG)
+fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = group_id(wid, nwg) * WG * ITEMS + lid;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG;
+    if (i >= N * C * HW) { break; }
+    let c = (i / HW) % C;
+    dst[i] = (x[i] - mean[c]) * scale_of(c) + beta[c];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn apply_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = group_id(wid, nwg) * WG * ITEMS + lid;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG;
+    if (i >= N * C * HW / 4u) { break; }
+    let c = (i / (HW / 4u)) % C;
+    dst_v[i] = (x_v[i] - mean[c]) * scale_of(c) + beta[c];
+  }
+}
+
+// Partial sums per (channel, chunk): (sum dy, sum dy*xhat, unused).
+@compute @workgroup_size(WG)
+fn bwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = group_id(wid, nwg);
+  if (w >= C * P) { return; }
+  let c = w / P;
+  let j0 = (w - c * P) * CHUNK;
+  let mu = mean[c];
+  let is = invstd[c];
+  var s = vec3f(0.0);
+  for (var k = 0u; k < CHUNK / WG; k++) {
+    let j = j0 + k * WG + lid;
+    if (j < N * HW) {
+      let o = chan_index(j, c, HW);
+      let g = dy[o];
+      s += vec3f(g, g * (x[o] - mu) * is, 0.0);
+    }
+  }
+  tree_sum(lid, s);
+  if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = 0.0; }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = group_id(wid, nwg);
+  if (w >= C * P) { return; }
+  let c = w / P;
+  let j0 = (w - c * P) * (CHUNK / 4u);
+  let mu = mean[c];
+  let is = invstd[c];
+  var sg = vec4f(0.0);
+  var sgx = vec4f(0.0);
+  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+    let j = j0 + k * WG + lid;
+    if (j < N * HW / 4u) {
+      let o = chan_index(j, c, HW / 4u);
+      let g = dy_v[o];
+      sg += g;
+      sgx += g * (x_v[o] - mu) * is;
+    }
+  }
+  let one = vec4f(1.0);
+  tree_sum(lid, vec3f(dot(sg, one), dot(sgx, one), 0.0));
+  if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = 0.0; }
+}
+
+// dgamma (binding 1) and dbeta (binding 2), overwritten.
+@compute @workgroup_size(WG)
+fn bwd_merge(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = group_id(wid, nwg);
+  if (c >= C) { return; }
+  var s = vec3f(0.0);
+  for (var p = lid; p < P; p += WG) {
+    let o = (c * P + p) * 3u;
+    s += vec3f(partials[o], partials[o + 1u], 0.0);
+  }
+  tree_sum(lid, s);
+  if (lid == 0u) { dst[c] = sh[0].y; dst2[c] = sh[0].x; }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = group_id(wid, nwg) * WG * ITEMS + lid;
+  let inv_n = 1.0 / f32(N * HW);
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG;
+    if (i >= N * C * HW) { break; }
+    let c = (i / HW) % C;
+    let is = invstd[c];
+    dst[i] = gamma[c] * is * (dy[i] - dbeta[c] * inv_n - (x[i] - mean[c]) * is * (dgamma[c] * inv_n));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_apply_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = group_id(wid, nwg) * WG * ITEMS + lid;
+  let inv_n = 1.0 / f32(N * HW);
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG;
+    if (i >= N * C * HW / 4u) { break; }
+    let c = (i / (HW / 4u)) % C;
+    let is = invstd[c];
+    dst_v[i] = gamma[c] * is * (dy_v[i] - dbeta[c] * inv_n - (x_v[i] - mean[c]) * is * (dgamma[c] * inv_n));
+  }
+}

@@ -1,0 +1,60 @@
+// Ops for test/batchnorm.test.ts. `gammaShape`/`scratchShape` let tests hand the launchers mismatched tensors.
+import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape, type BatchNormOptions } from '../../kernels/batchnorm.js';
+import { input, readAll, releaseAll, type OpFn } from '../op-table.js';
+
+type Shape = number[];
+const channels = (s: Shape) => s[1];
+
+export const batchnormOps: Record<string, OpFn> = {
+  async batchnorm_forward_train(rt, p: { shape: Shape; gammaShape?: Shape; scratchShape?: Shape } & BatchNormOptions, inp) {
+    const C = channels(p.shape);
+    const x = input(rt, inp, 'x', p.shape);
+    const gamma = input(rt, inp, 'gamma', p.gammaShape ?? [C]);
+    const beta = input(rt, inp, 'beta', [C]);
+    const runningMean = input(rt, inp, 'runningMean', [C]);
+    const runningVar = input(rt, inp, 'runningVar', [C]);
+    const y = rt.tensor(p.shape, 'f32', 'y');
+    const mean = rt.tensor([C], 'f32', 'mean');
+    const invstd = rt.tensor([C], 'f32', 'invstd');
+    const scratch = rt.tensor(p.scratchShape ?? batchnormScratchShape(p.shape), 'f32', 'scratch');
+    try {
+      await rt.run(...batchnormForwardTrain(x, gamma, beta, runningMean, runningVar, y, mean, invstd, scratch,
+        { momentum: p.momentum, eps: p.eps, updateRunning: p.updateRunning }));
+      return await readAll(rt, { y, mean, invstd, runningMean, runningVar });
+    } finally {
+      releaseAll(x, gamma, beta, runningMean, runningVar, y, mean, invstd, scratch);
+    }
+  },
+  async batchnorm_forward_eval(rt, p: { shape: Shape; eps?: number }, inp) {
+    const C = channels(p.shape);
+    const x = input(rt, inp, 'x', p.shape);
+    const gamma = input(rt, inp, 'gamma', [C]);
+    const beta = input(rt, inp, 'beta', [C]);
+    const runningMean = input(rt, inp, 'runningMean', [C]);
+    const runningVar = input(rt, inp, 'runningVar', [C]);
+    const y = rt.tensor(p.shape, 'f32', 'y');
+    await rt.run(batchnormForwardEval(x, gamma, beta, runningMean, runningVar, y, { eps: p.eps }));
+    const out = await readAll(rt, { y });
+    releaseAll(x, gamma, beta, runningMean, runningVar, y);
+    return out;
+  },
+  async batchnorm_backward(rt, p: { shape: Shape; scratchShape?: Shape }, inp) {
+    const C = channels(p.shape);
+    const x = input(rt, inp, 'x', p.shape);
+    const dy = input(rt, inp, 'dy', p.shape);
+    const gamma = input(rt, inp, 'gamma', [C]);
+    const mean = input(rt, inp, 'mean', [C]);
+    const invstd = input(rt, inp, 'invstd', [C]);
+    const dx = rt.tensor(p.shape, 'f32', 'dx');
+    // Stale values in the gradients: the kernels must overwrite them.
+    const dgamma = rt.upload(new Float32Array(C).fill(7), [C], 'f32', 'dgamma');
+    const dbeta = rt.upload(new Float32Array(C).fill(-7), [C], 'f32', 'dbeta');
+    const scratch = rt.tensor(p.scratchShape ?? batchnormScratchShape(p.shape), 'f32', 'scratch');
+    try {
+      await rt.run(...batchnormBackward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, scratch));
+      return await readAll(rt, { dx, dgamma, dbeta });
+    } finally {
+      releaseAll(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, scratch);
+    }
+  },
+};
