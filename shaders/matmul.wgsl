@@ -84,3 +84,39 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
 }
+
+// main_v2: v1 with the 4 x 8 block held in eight named vec4 accumulators and no private arrays: SwiftShader spills
+// dynamically indexed private arrays to memory, named registers stay in registers.
+@compute @workgroup_size(WG_X, WG_Y)
+fn main_v2(@builtin(global_invocation_id) gid: vec3u) {
+  let m0 = gid.y * 4u;
+  let n0 = gid.x * 8u;
+  if (m0 >= M || n0 >= N) { return; }
+  let r0 = m0; let r1 = min(m0 + 1u, M - 1u); let r2 = min(m0 + 2u, M - 1u); let r3 = min(m0 + 3u, M - 1u);
+  let c0 = n0; let c1 = min(n0 + 1u, N - 1u); let c2 = min(n0 + 2u, N - 1u); let c3 = min(n0 + 3u, N - 1u);
+  let c4 = min(n0 + 4u, N - 1u); let c5 = min(n0 + 5u, N - 1u); let c6 = min(n0 + 6u, N - 1u); let c7 = min(n0 + 7u, N - 1u);
+  var a00 = vec4f(0.0); var a01 = vec4f(0.0);
+  var a10 = vec4f(0.0); var a11 = vec4f(0.0);
+  var a20 = vec4f(0.0); var a21 = vec4f(0.0);
+  var a30 = vec4f(0.0); var a31 = vec4f(0.0);
+  for (var k = 0u; k < K; k++) {
+    let b0 = vec4f(load_b(k, c0), load_b(k, c1), load_b(k, c2), load_b(k, c3));
+    let b1 = vec4f(load_b(k, c4), load_b(k, c5), load_b(k, c6), load_b(k, c7));
+    let x0 = load_a(r0, k); let x1 = load_a(r1, k); let x2 = load_a(r2, k); let x3 = load_a(r3, k);
+    a00 += x0 * b0; a01 += x0 * b1;
+    a10 += x1 * b0; a11 += x1 * b1;
+    a20 += x2 * b0; a21 += x2 * b1;
+    a30 += x3 * b0; a31 += x3 * b1;
+  }
+  store_row(m0, n0, a00, a01);
+  if (m0 + 1u < M) { store_row(m0 + 1u, n0, a10, a11); }
+  if (m0 + 2u < M) { store_row(m0 + 2u, n0, a20, a21); }
+  if (m0 + 3u < M) { store_row(m0 + 3u, n0, a30, a31); }
+}
+
+fn store_row(m: u32, n0: u32, lo: vec4f, hi: vec4f) {
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < N) { store(m, n0 + j, lo[j]); }
+    if (n0 + 4u + j < N) { store(m, n0 + 4u + j, hi[j]); }
+  }
+}

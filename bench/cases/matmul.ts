@@ -1,10 +1,10 @@
 import { matmul } from '../../src/kernels/matmul.js';
 import { random, type BenchCase } from './util.js';
 
-function mm(M: number, N: number, K: number, o: { transA?: boolean; transB?: boolean; bias?: boolean; version?: 0 | 1 } = {}): BenchCase {
-  const v = o.version ?? 1;
+function mm(M: number, N: number, K: number, o: { transA?: boolean; transB?: boolean; bias?: boolean; version?: 0 | 1 | 2 } = {}): BenchCase {
+  const v = o.version ?? 2;
   return {
-    kernel: v === 0 ? 'matmul_forward.v0' : 'matmul_forward',
+    kernel: v === 2 ? 'matmul_forward' : `matmul_forward.v${v}`,
     shape: `M=${M} N=${N} K=${K}${o.transA ? ' A^T' : ''}${o.transB ? ' B^T' : ''}${o.bias ? ' +bias' : ''}`,
     build(rt) {
       const a = random(rt, o.transA ? [K, M] : [M, K], 'a');
@@ -18,6 +18,7 @@ function mm(M: number, N: number, K: number, o: { transA?: boolean; transB?: boo
 export const matmulCases: BenchCase[] = [
   // The probe: the best plain matmul on this adapter, the yardstick for the convolutions.
   mm(512, 512, 512, { version: 0 }),
+  mm(512, 512, 512, { version: 1 }),
   mm(512, 512, 512),
   // WRN-28-2 classifier at batch 64 (features 128 -> 10 classes): forward, input gradient, weight gradient.
   mm(64, 10, 128, { transB: true, bias: true }),

@@ -12,12 +12,14 @@ export interface MatmulParams {
   transB: boolean;
   hasBias: boolean;
   beta: number;
-  /** 0: naive (one output per thread); 1: register-blocked 4x4 (default). */
-  version: 0 | 1;
+  /** 0: naive (one output per thread); 1: register-blocked 4x4; 2: 4x8 in named registers (default). */
+  version: MatmulVersion;
 }
 
 const WG = 8;
-const PER_THREAD = [1, 4] as const;
+export type MatmulVersion = 0 | 1 | 2;
+/** Outputs per thread along [rows, cols] for each version. */
+const PER_THREAD: Record<MatmulVersion, [number, number]> = { 0: [1, 1], 1: [4, 4], 2: [4, 8] };
 
 export const matmulForward: KernelDef<MatmulParams> = {
   name: 'matmul_forward',
@@ -28,8 +30,8 @@ export const matmulForward: KernelDef<MatmulParams> = {
     TRANS_A: +p.transA, TRANS_B: +p.transB, HAS_BIAS: +p.hasBias, BETA: p.beta,
     WG_X: WG, WG_Y: WG,
   }),
-  entryPoint: (p) => (p.version === 0 ? 'main_v0' : 'main'),
-  dispatch: (p) => [ceilDiv(p.N, WG * PER_THREAD[p.version]), ceilDiv(p.M, WG * PER_THREAD[p.version]), 1],
+  entryPoint: (p) => ['main_v0', 'main', 'main_v2'][p.version],
+  dispatch: (p) => [ceilDiv(p.N, WG * PER_THREAD[p.version][1]), ceilDiv(p.M, WG * PER_THREAD[p.version][0]), 1],
   flops: (p) => 2 * p.M * p.N * p.K,
 };
 
@@ -39,7 +41,7 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** Adds beta·C to the result (beta 1: gradient accumulation). */
   beta?: number;
-  version?: 0 | 1;
+  version?: MatmulVersion;
 }
 
 /** c = op(a)·op(b) (+ bias) (+ beta·c). a: [M,K] ([K,M] if transA); b: [K,N] ([N,K] if transB); c: [M,N]. */
@@ -58,7 +60,7 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions = {}): 
   if (o.bias && (o.bias.shape.length !== 1 || o.bias.shape[0] !== N)) {
     throw new Error(`${k}: argument 'bias' has shape ${shapeStr(o.bias.shape)}, expected [${N}]`);
   }
-  const version = o.version ?? 1;
+  const version = o.version ?? 2;
   const p: MatmulParams = { M, N, K, transA: !!o.transA, transB: !!o.transB, hasBias: !!o.bias, beta: o.beta ?? 0, version };
   // Without a bias the binding is never read (HAS_BIAS folds the branch away); `a` fills it because a read-only
   // alias is legal and no extra buffer is needed.
