@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from './bench.js';
 import { startServer } from './server.js';
+import { runStep } from './step.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -30,6 +31,8 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
 
 const USAGE = `usage: daso <command> [flags]
   bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries)
+  step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
+                                                          one training step from files (see docs/CONFIG.md)
   serve [--port N]                                        serve the harness page on 127.0.0.1`;
 
 async function main(argv: string[]): Promise<void> {
@@ -43,6 +46,13 @@ async function main(argv: string[]): Promise<void> {
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/kernels-latest.json'),
         verbose: !!f.verbose,
       });
+      return;
+    }
+    case 'step': {
+      const f = parseFlags(rest, { config: 'string', checkpoint: 'string', batch: 'string', out: 'string', verbose: 'bool' });
+      for (const k of ['config', 'checkpoint', 'batch', 'out']) if (!f[k]) throw new Error(`step: --${k} FILE is required\n${USAGE}`);
+      const r = await runStep(ROOT, { config: f.config as string, checkpoint: f.checkpoint as string, batch: f.batch as string, out: f.out as string, verbose: !!f.verbose });
+      process.stdout.write(`step done: loss ${r.loss}, ${r.dispatches} dispatches in one submission; wrote ${f.out}\n`);
       return;
     }
     case 'serve': {

@@ -15,15 +15,33 @@ const TYPES: Record<string, string> = {
 
 export interface StaticServer {
   url: string;
+  /** Byte exchange with the page: GET /io/<name> serves `io.files`, PUT /io/<name> stores into `io.received`.
+   * This is how `daso step`/`daso train` move checkpoints and batches in and out (faster than page.evaluate). */
+  io: { files: Map<string, Uint8Array>; received: Map<string, Uint8Array> };
   close(): Promise<void>;
 }
 
 /** Serves `root` on 127.0.0.1 at `port` (0 = any free port). Paths outside `root` are refused. */
 export async function startServer(root: string, port = 0): Promise<StaticServer> {
   const base = resolve(root);
+  const io = { files: new Map<string, Uint8Array>(), received: new Map<string, Uint8Array>() };
   const server: Server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path.startsWith('/io/')) {
+        const name = path.slice(4);
+        if (req.method === 'PUT' || req.method === 'POST') {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          io.received.set(name, new Uint8Array(Buffer.concat(chunks)));
+          res.writeHead(204).end();
+          return;
+        }
+        const f = io.files.get(name);
+        if (!f) { res.writeHead(404).end(`no io file '${name}'`); return; }
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' }).end(f);
+        return;
+      }
       const file = normalize(join(base, path === '/' ? 'harness.html' : path));
       if (file !== base && !file.startsWith(base + sep)) {
         res.writeHead(403).end('outside the served folder');
@@ -46,6 +64,7 @@ export async function startServer(root: string, port = 0): Promise<StaticServer>
   if (addr === null || typeof addr === 'string') throw new Error('server: no TCP address');
   return {
     url: `http://127.0.0.1:${addr.port}`,
+    io,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }

@@ -5,12 +5,14 @@ import { Runtime } from '../gpu/runtime.js';
 import { benchKernels } from './bench.js';
 import { benchTable, type BenchRow } from './bench-table.js';
 import { ops } from './ops/index.js';
+import { runStepFromFiles, type StepRequest } from './step-runner.js';
 
 interface Daso {
   rt: Runtime;
   runOp(name: string, params: unknown, inputs: Record<string, number[]>): Promise<{ ok: true; outputs: Record<string, number[]> } | { ok: false; error: string }>;
   memory(): ReturnType<Runtime['pool']['report']>;
   bench(opts: { filter?: string; reps: number; verbose?: boolean }): Promise<BenchRow[]>;
+  step(req: StepRequest): Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
 }
 
 declare global {
@@ -42,6 +44,13 @@ window.dasoReady = (async () => {
         }
       },
       memory: () => rt.pool.report(),
+      async step(req) {
+        try {
+          return { ok: true, ...(await runStepFromFiles(rt, req)) };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message ?? String(e) };
+        }
+      },
       bench: (opts) => benchKernels(rt, opts, opts.verbose ? (r) => console.log(`bench ${r.kernel} ${r.shape}: ${r.gpuMs?.toFixed(3)} ms`) : undefined),
     };
     wireBenchButton(rt);

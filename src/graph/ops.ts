@@ -1,0 +1,130 @@
+// Differentiable ops on the tape: each records its forward dispatches and a closure emitting its backward.
+// Forward and backward kernels are named as pairs in src/kernels (conv2d_forward / conv2d_backward_input /
+// conv2d_backward_weight, batchnorm_forward_train / batchnorm_backward, ...).
+import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../kernels/batchnorm.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../kernels/conv2d.js';
+import { add, axpy, copy, leakyReluBackward, leakyReluForward } from '../kernels/elementwise.js';
+import { matmul } from '../kernels/matmul.js';
+import { globalAvgPoolBackward, globalAvgPoolForward } from '../kernels/pool.js';
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Tensor } from '../gpu/tensor.js';
+import type { Tape, Var } from './tape.js';
+
+export function conv2d(tape: Tape, x: Var, w: Var, stride: number, pad: number, label: string): Var {
+  const [N, , H, W] = x.shape;
+  const [K, , R] = w.shape;
+  const [OH, OW] = conv2dOutputSize(H, W, R, { stride, pad });
+  const y = tape.output([N, K, OH, OW], label, [x, w]);
+  tape.record([conv2dForward(x.t, w.t, y.t, { stride, pad })], () => {
+    const dy = tape.gradOf(y);
+    if (!dy) return;
+    tape.accumulate(w, (out, acc) => {
+      const scratch = tape.rt.tensor(conv2dBackwardWeightScratchShape(x.shape, y.shape, R), 'f32', `${label}.wgrad.partials`);
+      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { stride, pad, beta: acc ? 1 : 0 });
+      scratch.release();
+      return ds;
+    }, true);
+    tape.accumulate(x, (out, acc) => [conv2dBackwardInput(dy, w.t, out, { stride, pad, beta: acc ? 1 : 0 })], true);
+    tape.releaseGrad(y);
+  });
+  return y;
+}
+
+export interface BatchNormState {
+  gamma: Var;
+  beta: Var;
+  runningMean: Tensor;
+  runningVar: Tensor;
+}
+
+/** BatchNorm2d. Train mode normalises with batch statistics and updates the running statistics (momentum 0.1). */
+export function batchnorm(tape: Tape, x: Var, bn: BatchNormState, train: boolean, label: string, momentum = 0.1, eps = 1e-5): Var {
+  const C = x.shape[1];
+  const y = tape.output(x.shape, label, [x, bn.gamma, bn.beta]);
+  if (!train) {
+    tape.record([batchnormForwardEval(x.t, bn.gamma.t, bn.beta.t, bn.runningMean, bn.runningVar, y.t, { eps })]);
+    return y;
+  }
+  const saveMean = tape.alloc([C], `${label}.mean`);
+  const saveInvStd = tape.alloc([C], `${label}.invstd`);
+  const scratch = tape.alloc(batchnormScratchShape(x.shape), `${label}.partials`);
+  tape.record(
+    batchnormForwardTrain(x.t, bn.gamma.t, bn.beta.t, bn.runningMean, bn.runningVar, y.t, saveMean, saveInvStd, scratch, { momentum, eps }),
+    () => {
+      const dy = tape.gradOf(y);
+      if (!dy) return;
+      // One kernel produces dx, dgamma and dbeta together. WRN uses every BN parameter once, so they are written
+      // directly; dx goes through the tape (which adds through a temporary if x already holds a gradient).
+      if (bn.gamma.gradWritten || bn.beta.gradWritten) throw new Error(`${label}: a BatchNorm used twice in one tape is not supported`);
+      const dg = bn.gamma.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dgamma`);
+      const db = bn.beta.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dbeta`);
+      const emitWith = (dx: Tensor): Dispatch[] => {
+        const scratch = tape.rt.tensor(batchnormScratchShape(x.shape), 'f32', `${label}.bwd.partials`);
+        const ds = batchnormBackward(x.t, dy, bn.gamma.t, saveMean, saveInvStd, dx, dg, db, scratch);
+        scratch.release();
+        return ds;
+      };
+      if (x.requiresGrad) tape.accumulate(x, (out) => emitWith(out));
+      else {
+        const dx = tape.rt.tensor(x.shape, 'f32', `${label}.unused dx`);
+        tape.emit(...emitWith(dx));
+        dx.release();
+      }
+      bn.gamma.gradWritten = bn.beta.gradWritten = true;
+      tape.releaseGrad(y);
+    },
+  );
+  return y;
+}
+
+export function leakyRelu(tape: Tape, x: Var, slope: number, label: string): Var {
+  const y = tape.output(x.shape, label, [x]);
+  tape.record([leakyReluForward(x.t, y.t, slope)], () => {
+    const dy = tape.gradOf(y);
+    if (!dy) return;
+    tape.accumulate(x, (out) => [leakyReluBackward(x.t, dy, out, slope)]);
+    tape.releaseGrad(y);
+  });
+  return y;
+}
+
+export function addOp(tape: Tape, a: Var, b: Var, label: string): Var {
+  const y = tape.output(a.shape, label, [a, b]);
+  tape.record([add(a.t, b.t, y.t)], () => {
+    const dy = tape.gradOf(y);
+    if (!dy) return;
+    // d(a+b)/da = d(a+b)/db = dy: both receive a copy (the tape adds where a value already has a gradient).
+    for (const v of [a, b]) tape.accumulate(v, (out, acc) => [acc ? axpy(dy, out, 1) : copy(dy, out)], true);
+    tape.releaseGrad(y);
+  });
+  return y;
+}
+
+export function globalAvgPool(tape: Tape, x: Var, label: string): Var {
+  const [N, C] = x.shape;
+  const y = tape.output([N, C], label, [x]);
+  tape.record([globalAvgPoolForward(x.t, y.t)], () => {
+    const dy = tape.gradOf(y);
+    if (!dy) return;
+    tape.accumulate(x, (out) => [globalAvgPoolBackward(dy, out)]);
+    tape.releaseGrad(y);
+  });
+  return y;
+}
+
+/** y = x W^T + b with PyTorch's Linear layout: x [B,D], W [K,D], b [K]. `ones` is a [1,B] tensor of ones (bias grad). */
+export function linear(tape: Tape, x: Var, w: Var, b: Var, ones: Tensor, label: string): Var {
+  const [B] = x.shape;
+  const [K] = w.shape;
+  const y = tape.output([B, K], label, [x, w, b]);
+  tape.record([matmul(x.t, w.t, y.t, { transB: true, bias: b.t })], () => {
+    const dy = tape.gradOf(y);
+    if (!dy) return;
+    // dW [K,D] = dy^T x ; db [K] = 1^T dy ; dx [B,D] = dy W
+    tape.accumulate(w, (out, acc) => [matmul(dy, x.t, out, { transA: true, beta: acc ? 1 : 0 })], true);
+    tape.accumulate(b, (out, acc) => [matmul(ones, dy, out.reshape([1, K]), { beta: acc ? 1 : 0 })], true);
+    tape.accumulate(x, (out, acc) => [matmul(dy, w.t, out, { beta: acc ? 1 : 0 })], true);
+    tape.releaseGrad(y);
+  });
+  return y;
+}

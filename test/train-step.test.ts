@@ -1,0 +1,34 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeHarness, runOp } from './helpers/harness.js';
+
+afterAll(closeHarness);
+
+const tiny = {
+  algorithm: 'supervised',
+  model: { depth: 10, width: 1, in_channels: 1, num_classes: 3, image_size: 8 },
+  optim: { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 5e-4 },
+  ema_decay: 0.999,
+};
+
+describe('supervised training step (WRN-10-1, 1x8x8, K=3)', () => {
+  it('learns a fixed batch over 50 replays of one recorded step, with flat GPU memory', async () => {
+    const r = await runOp('train_overfit', { config: tiny, batch: 6, steps: 50, seed: 3 });
+    const losses = Array.from(r.losses);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    // Initial loss is about ln(3) = 1.1 for a fresh classifier; 50 steps on 6 images must drive it well down.
+    expect(losses[0]).toBeGreaterThan(0.5);
+    expect(losses[49]).toBeLessThan(losses[0] * 0.5);
+    // Everything was allocated while the step was built: from step 2 on nothing is allocated and no pipeline compiled.
+    for (let t = 1; t < 50; t++) {
+      expect(r.allocated[t]).toBe(r.allocated[1]);
+      expect(r.inUse[t]).toBe(r.inUse[1]);
+      expect(r.pipelines[t]).toBe(r.pipelines[1]);
+    }
+  });
+
+  it('rejects an unknown config key and an out-of-range value before any GPU work', async () => {
+    await expect(runOp('train_overfit', { config: { ...tiny, lr: 0.1 }, batch: 2, steps: 1, seed: 1 })).rejects.toThrow(/unknown config key 'lr'/);
+    await expect(runOp('train_overfit', { config: { ...tiny, model: { ...tiny.model, depth: 12 } }, batch: 2, steps: 1, seed: 1 })).rejects.toThrow(/model.depth 12/);
+    await expect(runOp('train_overfit', { config: { ...tiny, optim: { ...tiny.optim, momentum: 1.5 } }, batch: 2, steps: 1, seed: 1 })).rejects.toThrow(/optim.momentum/);
+  });
+});
