@@ -436,6 +436,373 @@ def cmd_supervised(a):
     )
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# FixMatch / FixMatch + DASO: one step exactly as lib/algorithm/{fixmatch,daso}.py + lib/models/daso_model.py +
+# lib/models/feature_queue.py + lib/utils/dist_logger.py (spec §1.2, §1.5, §7).
+
+
+def daso_active(cfg: dict, step: int) -> bool:
+    """The official `pretraining` flag starts True and is cleared at the END of step t once t+1 >= warmup, so DASO
+    (blend and L_align) runs for t >= max(warmup, 1) (spec §7)."""
+    return cfg["algorithm"] == "daso" and step >= max(cfg["daso"]["warmup"], 1)
+
+
+def ssl_step(cfg: dict, model_sd, ema_sd, momentum, batch: dict, dstate: dict | None, step: int, dtype: torch.dtype):
+    """One fixmatch/daso step. Returns (expected tensors as numpy F32/I64, ema decay, diagnostics in float64)."""
+    algo, mc, oc, sc, dc = cfg["algorithm"], cfg["model"], cfg["optim"], cfg["ssl"], cfg["daso"]
+    K = mc["num_classes"]
+    torch.set_default_dtype(dtype)
+    model = Model(mc).to(dtype)
+    ema = Model(mc).to(dtype)
+    model.load_state_dict(model_sd)
+    ema.load_state_dict(ema_sd)
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    model.train()
+    ema.train()  # EMAModel keeps train() mode: its BN uses batch statistics and updates its running stats
+    x_lb, y_lb = batch["x_lb"].to(dtype), batch["y_lb"]
+    x_w, x_s = batch["x_ulb_w"].to(dtype), batch["x_ulb_s"].to(dtype)
+    B, Bu = x_lb.shape[0], x_w.shape[0]
+    is_daso = algo == "daso"
+    active = daso_active(cfg, step)
+    cos = nn.CosineSimilarity(dim=2)  # eps 1e-8: a zero (never filled) prototype gives similarity 0
+
+    # 1. queue push (DASO only, every step incl. warm-up): EMA encoder on the labeled batch, train-mode BN
+    if is_daso:
+        L = dc["queue_size"]
+        banks = [dstate["queue"][k, : int(dstate["queue_len"][k])].to(dtype).clone() for k in range(K)]
+        protos = dstate["prototypes"].to(dtype).clone()
+        with torch.no_grad():
+            l_feats = ema.encoder(x_lb)
+        for k in range(K):  # FeatureQueue.enqueue (bal_queue: max_size = L for every class)
+            idx = torch.where(y_lb == k)[0]
+            if len(idx):
+                banks[k] = torch.cat([banks[k], l_feats[idx]], 0)
+                if len(banks[k]) > L:
+                    banks[k] = banks[k][len(banks[k]) - L :]
+                protos[k, :] = banks[k].mean(0)
+
+    # 2. one joint online forward of [x_lb; x_ulb_w; x_ulb_s] (shared BN batch statistics)
+    with PreActs(model) as pre:
+        feats = model.encoder(torch.cat([x_lb, x_w, x_s], 0))
+    preacts = pre.all()
+    f_w, f_s = feats[B:].chunk(2)
+    loss_dict = {}
+    q_hat = torch.zeros(Bu, K, dtype=dtype)
+    if is_daso:
+        with torch.no_grad():  # computed in every daso step for the fixture; the official code only when active
+            q_hat = (cos(f_w.unsqueeze(1), protos.unsqueeze(0)) / dc["t_proto"]).softmax(dim=1)
+        if active and dc["lambda_align"] > 0:
+            sim_s = cos(f_s.unsqueeze(1), protos.unsqueeze(0)) / dc["t_proto"]
+            loss_align = -1 * torch.sum(q_hat * F.log_softmax(sim_s, dim=1), dim=1).sum() / Bu
+            loss_dict["loss_align"] = dc["lambda_align"] * loss_align
+    logits = model.classifier(feats)
+    logits_lb = logits[:B]
+    logits_w, logits_s = logits[B:].chunk(2)
+    loss_dict["loss_cls"] = F.cross_entropy(logits_lb, y_lb, reduction="mean")
+    with torch.no_grad():
+        p = logits_w.softmax(dim=1)
+        _, k_lin = torch.max(p, dim=1)
+        p_final = p
+        blend = torch.zeros(Bu, dtype=dtype)
+        if active:
+            hist = dstate["pl_hist"].to(dtype)
+            if dc["dist_aware"] and float(hist.sum()) == 0:
+                raise SystemExit("daso is active but daso.pl_hist is all zero (m̂ = 0/0, NaN in the official code; spec §7)")
+            m = hist / hist.sum()  # DistributionLogger.get_pl_dist(normalize=True)
+            m = m ** (1.0 / dc["t_dist"])
+            m = m / m.sum()
+            m = m / m.max()
+            w = m[k_lin].view(-1, 1)
+            if not dc["dist_aware"]:
+                w = dc["interp_alpha"]
+            p_final = (1.0 - w) * p + w * q_hat
+            blend = (w.view(-1) if torch.is_tensor(w) else torch.full((Bu,), float(w), dtype=dtype)).clone()
+        conf, pl = torch.max(p_final, dim=1)
+        mask = conf.ge(sc["tau"]).to(dtype)
+    ce_s = F.cross_entropy(logits_s, pl, reduction="none")
+    loss_dict["loss_cons"] = sc["lambda_u"] * ((ce_s * mask).sum() / Bu)  # weight_reduce_loss(avg_factor=Bu)
+    loss = sum(loss_dict.values())  # official order: loss_align (if active), loss_cls, loss_cons
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    grads = {n: p_.grad.detach().clone() for n, p_ in model.named_parameters()}
+
+    opt = torch.optim.SGD(
+        model.parameters(), lr=oc["lr"], momentum=oc["momentum"], nesterov=oc["nesterov"], weight_decay=oc["weight_decay"]
+    )
+    for n, p_ in model.named_parameters():
+        opt.state[p_]["momentum_buffer"] = momentum[n].to(dtype).clone()
+    opt.step()
+    new_momentum = {n: opt.state[p_]["momentum_buffer"].detach().clone() for n, p_ in model.named_parameters()}
+    d = min(1 - 1 / (step + 1), cfg["ema_decay"])
+    with torch.no_grad():  # EMAModel.update: params and buffers (the EMA's own BN update from step 1 is blended)
+        for emp_p, p_ in zip(ema.parameters(), model.parameters()):
+            emp_p.data = d * emp_p.data + (1 - d) * p_.data
+        for emp_p, p_ in zip(ema.buffers(), model.buffers()):
+            emp_p.data = d * emp_p.data + (1 - d) * p_.data
+    torch.set_default_dtype(torch.float32)
+
+    out = {}
+    for k, v in model.state_dict().items():
+        out[f"model.{k}"] = to_np(v)
+    for k, v in ema.state_dict().items():
+        out[f"ema.{k}"] = to_np(v)
+    for n, v in new_momentum.items():
+        out[f"optim.momentum.{n}"] = to_np(v)
+    for n, v in grads.items():
+        out[f"grad.{n}"] = to_np(v)
+    out["step"] = np.array(step + 1, np.int64)
+    zero = torch.zeros((), dtype=dtype)
+    out.update(
+        {
+            "out.logits_lb": to_np(logits_lb),
+            "out.logits_ulb_w": to_np(logits_w),
+            "out.logits_ulb_s": to_np(logits_s),
+            "out.feat_ulb_w": to_np(f_w),
+            "out.loss_cls": to_np(loss_dict["loss_cls"]),
+            "out.loss_u": to_np(loss_dict["loss_cons"]),
+            "out.loss_align": to_np(loss_dict.get("loss_align", zero)),
+            "out.loss": to_np(loss),
+            "out.mask": to_np(mask),
+            "out.pseudo_label": to_np(pl),
+            "out.blend_weight": to_np(blend),
+            "out.q_hat": to_np(q_hat),
+        }
+    )
+    if is_daso:
+        # DistributionLogger.push_pl_list(final PL of all Bu, unmasked) and update_pl_dist at the end of run_step
+        window = dstate["pl_window"].clone() + torch.bincount(pl, minlength=K)
+        hist = dstate["pl_hist"].clone()
+        refreshed = (step + 1) % dc["pl_update_period"] == 0 and step + 1 < cfg["max_iter"]
+        if refreshed:
+            hist, window = window, torch.zeros_like(window)
+        queue = torch.zeros(K, dc["queue_size"], feats.shape[1], dtype=dtype)
+        for k in range(K):
+            queue[k, : len(banks[k])] = banks[k]
+        out.update(
+            {
+                "daso.queue": to_np(queue),
+                "daso.queue_len": np.array([len(b) for b in banks], np.int64),
+                "daso.prototypes": to_np(protos),
+                "daso.pl_hist": to_np(hist),
+                "daso.pl_window": to_np(window),
+            }
+        )
+    with torch.no_grad():
+        srt = p_final.double().sort(dim=1, descending=True).values
+        srt_lin = p.double().sort(dim=1, descending=True).values
+    diag = {
+        "active": active,
+        "refreshed": bool(is_daso and refreshed),
+        "min_abs_preact": float(preacts.min()),
+        "preact_count": preacts.numel(),
+        "preacts_below_1e-5": int((preacts < 1e-5).sum()),
+        "conf": conf.double(),
+        "conf_margin": float((conf.double() - sc["tau"]).abs().min()),
+        "gap_final": float((srt[:, 0] - srt[:, 1]).min()),
+        "gap_linear": float((srt_lin[:, 0] - srt_lin[:, 1]).min()),
+        "mask_sum": int(mask.sum()),
+        "k_lin": k_lin.clone(),
+        "pl": pl.clone(),
+        "blend": blend.double(),
+        "Bu": Bu,
+    }
+    return out, d, diag
+
+
+def make_daso_state(cfg: dict, y: torch.Tensor, step: int, bu: int, g: torch.Generator, feat_scale: torch.Tensor):
+    """Queues: of the classes in y, one empty, one partly filled, one full (then FIFO eviction); of the absent classes
+    the first is filled (its prototype must stay), the rest random. Features ~ feat_scale * |1 + 0.5 N(0,1)| per
+    entry (positive like real pooled LeakyReLU features). Prototypes = mean of each queue, zeros for empty ones.
+    pl_hist/pl_window: random counts with the totals of a real run at step t (period*Bu once a refresh happened, and
+    Bu per step since the last refresh); pl_hist has at least one zero class."""
+    K, dc = cfg["model"]["num_classes"], cfg["daso"]
+    L, P, D = dc["queue_size"], dc["pl_update_period"], feat_scale.numel()
+    present = torch.unique(y).tolist()
+    perm = torch.randperm(len(present), generator=g).tolist()
+    present = [present[i] for i in perm]
+    absent = [k for k in range(K) if k not in present]
+    lens = torch.zeros(K, dtype=torch.int64)
+    roles = {}
+    for i, k in enumerate(present):
+        lens[k] = [0, int(torch.randint(1, L, (1,), generator=g)), L][i] if i < 3 else int(torch.randint(0, L + 1, (1,), generator=g))
+        roles[k] = ["present-empty", "present-partial", "present-full"][i] if i < 3 else "present"
+    for i, k in enumerate(absent):
+        lens[k] = L if i == 0 else int(torch.randint(0, L + 1, (1,), generator=g))
+        roles[k] = "absent"
+    queue = torch.zeros(K, L, D)
+    protos = torch.zeros(K, D)
+    for k in range(K):
+        n = int(lens[k])
+        if n:
+            queue[k, :n] = feat_scale * (1 + 0.5 * torch.randn(n, D, generator=g)).abs()
+            protos[k] = queue[k, :n].mean(0)
+
+    def counts(total):
+        if total == 0:
+            return torch.zeros(K, dtype=torch.int64)
+        probs = torch.rand(K, generator=g) + 0.05
+        return torch.bincount(torch.multinomial(probs, total, replacement=True, generator=g), minlength=K)
+
+    refreshes_before = step // P  # refresh at the end of steps P-1, 2P-1, ... < t
+    hist = counts(P * bu if refreshes_before > 0 else 0)
+    if hist.sum() > 0 and (hist > 0).all():
+        z = int(torch.randint(0, K, (1,), generator=g))
+        hist[(z + 1) % K] += hist[z]  # keep the total
+        hist[z] = 0
+    window = counts((step - refreshes_before * P) * bu)
+    return {"queue": queue, "queue_len": lens, "prototypes": protos, "pl_hist": hist, "pl_window": window}, roles
+
+
+def cmd_ssl(a):
+    with open(a.config) as f:
+        raw = json.load(f)
+    cfg = check_config(raw)
+    if cfg["algorithm"] != a.cmd:
+        raise SystemExit(f"config.algorithm is {cfg['algorithm']!r}; the '{a.cmd}' command needs '{a.cmd}'")
+    if a.batch_size < 1 or a.ulb_batch_size < 1 or a.step < 0:
+        raise SystemExit("--batch-size and --ulb-batch-size must be >= 1 and --step >= 0")
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    dtype = {"f32": torch.float32, "f64": torch.float64}[a.dtype]
+    mc, K = cfg["model"], cfg["model"]["num_classes"]
+    is_daso = a.cmd == "daso"
+    model_sd, ema_sd, momentum, x_lb, y_lb = make_inputs(cfg, a.seed, a.batch_size, a.step)
+    for sd in (model_sd, ema_sd):
+        sd["classifier.classifier.weight"] = sd["classifier.classifier.weight"] * a.classifier_scale
+    g = torch.Generator().manual_seed(a.seed + 3_000_017)
+    s = mc["image_size"]
+    shape_u = (a.ulb_batch_size, mc["in_channels"], s, s)
+    x_s = torch.randn(shape_u, generator=g)
+    x_w = torch.randn(shape_u, generator=g)
+    dstate, roles = None, {}
+    if is_daso:
+        # y_lb with exactly 3 distinct classes (when K, B allow): one pushes into an empty queue, one into a partly
+        # filled one, one into a full one; the other classes are absent from the batch.
+        want = min(3, K, a.batch_size)
+        tries = 0
+        while len(torch.unique(y_lb)) != want:
+            tries += 1
+            if tries > 1000:
+                raise SystemExit("cannot draw y_lb with 3 distinct classes")
+            y_lb = torch.randint(0, K, (a.batch_size,), generator=g, dtype=torch.int64)
+        with torch.no_grad():  # scale of real pooled features: the EMA encoder on the labeled batch (train BN)
+            m = Model(mc)
+            m.load_state_dict(ema_sd)
+            m.train()
+            feat_scale = m.encoder(x_lb).mean(0).abs() + 0.05
+        dstate, roles = make_daso_state(cfg, y_lb, a.step, a.ulb_batch_size, g, feat_scale)
+        if daso_active(cfg, a.step) and cfg["daso"]["dist_aware"] and a.zero_hist_class_from_pilot:
+            # put pl_hist's zero on a class the linear classifier predicts, so that v = 0 is exercised
+            sd64 = {k: v.double() if v.is_floating_point() else v for k, v in model_sd.items()}
+            _, _, dg = ssl_step(cfg, sd64, {k: v.double() if v.is_floating_point() else v for k, v in ema_sd.items()},
+                                momentum, {"x_lb": x_lb, "y_lb": y_lb, "x_ulb_w": x_w, "x_ulb_s": x_s},
+                                {**dstate, "pl_hist": torch.ones(K, dtype=torch.int64)}, a.step, torch.float64)
+            k0 = int(torch.bincount(dg["k_lin"], minlength=K).argmax())
+            h = dstate["pl_hist"]
+            if h[k0] != 0:
+                zs = int(torch.nonzero(h == 0)[0])
+                h[zs], h[k0] = h[k0], 0
+    gw = torch.Generator().manual_seed(a.seed + 4_000_037)
+
+    def guard(diag):
+        """Reasons this draw sits too close to a decision (float64 step)."""
+        r = []
+        if diag["min_abs_preact"] < a.kink_margin:
+            r.append(f"kink {diag['min_abs_preact']:.2e}")
+        if diag["conf_margin"] < a.margin:
+            r.append(f"|conf-tau| {diag['conf_margin']:.2e}")
+        if diag["gap_final"] < a.margin:
+            r.append(f"p' top-2 gap {diag['gap_final']:.2e}")
+        if diag["gap_linear"] < a.margin:
+            r.append(f"p top-2 gap {diag['gap_linear']:.2e}")
+        if not 0 < diag["mask_sum"] < diag["Bu"]:
+            r.append(f"mask sum {diag['mask_sum']}/{diag['Bu']}")
+        if is_daso and diag["active"] and cfg["daso"]["dist_aware"] and a.require_v_coverage:
+            v = diag["blend"]
+            if not ((v == 0).any() and (v > 0).any()):
+                r.append("v coverage")
+        return r
+
+    def batch():
+        return {"x_lb": x_lb, "y_lb": y_lb, "x_ulb_w": x_w, "x_ulb_s": x_s}
+
+    to64 = lambda sd: {k: v.double() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
+    redraws = 0
+    while True:
+        _, _, diag64 = ssl_step(cfg, to64(model_sd), to64(ema_sd), momentum, batch(), dstate, a.step, torch.float64)
+        why = guard(diag64)
+        if not why:
+            break
+        redraws += 1
+        if redraws > a.max_redraws:
+            raise SystemExit(f"no x_ulb_w passes the guards in {a.max_redraws} draws (last: {', '.join(why)})")
+        x_w = torch.randn(shape_u, generator=gw)
+    out, d, diag = ssl_step(cfg, model_sd, ema_sd, momentum, batch(), dstate, a.step, dtype)
+    # the guards hold in float64; the written result (any --dtype) must take the same decisions
+    assert np.array_equal(out["out.pseudo_label"], diag64["pl"].numpy()), "pseudo-labels differ from float64"
+    assert np.array_equal(out["out.mask"], (diag64["conf"] >= cfg["ssl"]["tau"]).numpy().astype(np.float32))
+    assert 0 < out["out.mask"].sum() < a.ulb_batch_size
+
+    meta = {
+        "generator": f"scripts/torch_reference.py {a.cmd}",
+        "config": json.dumps(raw, sort_keys=True, separators=(",", ":")),
+        "seed": str(a.seed),
+        "batch_size": str(a.batch_size),
+        "ulb_batch_size": str(a.ulb_batch_size),
+        "step": str(a.step),
+        "torch": torch.__version__,
+        "classifier_scale": repr(a.classifier_scale),
+        "kink_margin_requested": repr(a.kink_margin),
+        "decision_margin_requested": repr(a.margin),
+        "x_ulb_w_redraws": str(redraws),
+    }
+    guard_meta = {
+        "daso_active": str(diag64["active"]).lower(),
+        "pl_hist_refreshed": str(diag64["refreshed"]).lower(),
+        "kink_min_abs_preact": f"{diag64['min_abs_preact']:.3e}",
+        "kink_count_below_1e-5": str(diag64["preacts_below_1e-5"]),
+        "preact_count": str(diag64["preact_count"]),
+        "min_abs_conf_minus_tau": f"{diag64['conf_margin']:.3e}",
+        "min_top2_gap_final": f"{diag64['gap_final']:.3e}",
+        "min_top2_gap_linear": f"{diag64['gap_linear']:.3e}",
+        "linear_argmax": json.dumps(diag64["k_lin"].tolist()),
+        "pseudo_label": json.dumps(diag64["pl"].tolist()),
+        "confidence": json.dumps([round(float(c), 6) for c in diag64["conf"]]),
+    }
+    if is_daso:
+        meta["queue_roles"] = json.dumps({str(k): v for k, v in sorted(roles.items())})
+    os.makedirs(a.out_dir, exist_ok=True)
+    ckpt = {f"model.{k}": to_np(v) for k, v in model_sd.items()}
+    ckpt.update({f"ema.{k}": to_np(v) for k, v in ema_sd.items()})
+    ckpt.update({f"optim.momentum.{n}": to_np(v) for n, v in momentum.items()})
+    ckpt["step"] = np.array(a.step, np.int64)
+    if is_daso:
+        ckpt.update({f"daso.{k}": to_np(v) for k, v in dstate.items()})
+    sizes = {
+        "checkpoint": st.write_file(os.path.join(a.out_dir, "checkpoint.safetensors"), ckpt, meta),
+        "batch": st.write_file(os.path.join(a.out_dir, "batch.safetensors"), {k: to_np(v) for k, v in batch().items()}, meta),
+        "expected": st.write_file(
+            os.path.join(a.out_dir, "expected.safetensors"),
+            out,
+            {**meta, **guard_meta, "compute_dtype": a.dtype, "ema_decay_used": repr(d)},
+        ),
+    }
+    print(
+        f"{a.out_dir}: {a.cmd} t={a.step} active={diag64['active']} refresh={diag64['refreshed']} redraws={redraws} "
+        f"loss {float(out['out.loss']):.6f} (cls {float(out['out.loss_cls']):.4f} u {float(out['out.loss_u']):.4f} "
+        f"align {float(out['out.loss_align']):.4f}) mask {out['out.mask'].astype(int).tolist()} "
+        f"k' {diag64['k_lin'].tolist()} pl {out['out.pseudo_label'].tolist()} v {np.round(out['out.blend_weight'], 3).tolist()}\n"
+        f"  conf {np.round(diag64['conf'].numpy(), 4).tolist()} |conf-tau|>={diag64['conf_margin']:.2e} "
+        f"gap p' {diag64['gap_final']:.2e} gap p {diag64['gap_linear']:.2e} kink {diag64['min_abs_preact']:.2e}\n  "
+        + (f"roles {roles} y {y_lb.tolist()} len {dstate['queue_len'].tolist()} -> {out['daso.queue_len'].tolist()} "
+           f"hist {dstate['pl_hist'].tolist()} -> {out['daso.pl_hist'].tolist()} window {dstate['pl_window'].tolist()} "
+           f"-> {out['daso.pl_window'].tolist()}\n  " if is_daso else "")
+        + ", ".join(f"{k} {v / 1e6:.3f} MB" for k, v in sizes.items())
+        + f", total {sum(sizes.values()) / 1e6:.3f} MB"
+    )
+
+
 def cmd_compare(a):
     """Per-group error of A (e.g. float32) against B (e.g. float64 reference). scale = max|b|, or with --base the
     largest change of that tensor in the step (max|b - base|). relL2 = |a-b|_2 / |b|_2."""
@@ -487,13 +854,41 @@ def main(argv=None):
         default=0.0,
         help="redraw x_lb until every LeakyReLU input (float64 forward) is at least this far from 0 (default 0: off)",
     )
+    for name, hlp in [("fixmatch", "one FixMatch step"), ("daso", "one FixMatch + DASO step")]:
+        s = sub.add_parser(name, help=f"{hlp}; writes checkpoint/batch/expected safetensors")
+        s.add_argument("--config", required=True)
+        s.add_argument("--seed", type=int, required=True)
+        s.add_argument("--batch-size", type=int, required=True, help="B (labeled)")
+        s.add_argument("--ulb-batch-size", type=int, required=True, help="Bu (unlabeled; weak and strong views)")
+        s.add_argument("--out-dir", required=True)
+        s.add_argument("--step", type=int, default=7, help="t: the step index the checkpoint is at (default 7)")
+        s.add_argument("--dtype", choices=["f32", "f64"], default="f32", help="compute dtype (outputs are always F32)")
+        s.add_argument("--kink-margin", type=float, default=0.0, help="min |LeakyReLU input| of the joint float64 forward")
+        s.add_argument(
+            "--margin", type=float, default=1e-3, help="min |conf - tau| and min top-2 gap of p and p' (float64)"
+        )
+        s.add_argument("--classifier-scale", type=float, default=1.0, help="multiply the classifier weight (model and EMA)")
+        s.add_argument("--max-redraws", type=int, default=2000)
+        if name == "daso":
+            s.add_argument(
+                "--require-v-coverage",
+                action=argparse.BooleanOptionalAction,
+                default=True,
+                help="(active, dist_aware) redraw until some row has v[k'] = 0 and some v[k'] > 0",
+            )
+            s.add_argument(
+                "--zero-hist-class-from-pilot",
+                action=argparse.BooleanOptionalAction,
+                default=True,
+                help="(active, dist_aware) put pl_hist's zero on the class the first draw predicts most",
+            )
     c = sub.add_parser("compare", help="error of expected file A against expected file B")
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--base", help="the input checkpoint: scale errors of updated state by the step's change")
     c.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
-    {"supervised": cmd_supervised, "compare": cmd_compare}[a.cmd](a)
+    {"supervised": cmd_supervised, "fixmatch": cmd_ssl, "daso": cmd_ssl, "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -81,3 +81,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   mask[i] = select(0.0, 1.0, conf >= u.tau);
   blend_weight[i] = v;
 }
+
+// daso_refresh_histogram: every pl_update_period steps the window's counts become the counts in force and the
+// window starts again (official DistributionLogger.update_pl_dist: replaced wholesale, not an EMA).
+@group(0) @binding(0) var<storage, read_write> hist_in_force: array<i32>;
+@group(0) @binding(1) var<storage, read_write> hist_window: array<i32>;
+
+@compute @workgroup_size(WG)
+fn refresh(@builtin(global_invocation_id) gid: vec3u) {
+  let k = gid.x;
+  if (k >= K) { return; }
+  hist_in_force[k] = hist_window[k];
+  hist_window[k] = 0;
+}

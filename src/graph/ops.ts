@@ -3,7 +3,8 @@
 // conv2d_backward_weight, batchnorm_forward_train / batchnorm_backward, ...).
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../kernels/batchnorm.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../kernels/conv2d.js';
-import { add, axpy, copy, leakyReluBackward, leakyReluForward } from '../kernels/elementwise.js';
+import { cosineSimilarityBackward, cosineSimilarityForward } from '../kernels/cosine.js';
+import { add, axpy, copy, fill, leakyReluBackward, leakyReluForward } from '../kernels/elementwise.js';
 import { matmul } from '../kernels/matmul.js';
 import { globalAvgPoolBackward, globalAvgPoolForward } from '../kernels/pool.js';
 import type { Dispatch } from '../gpu/kernel.js';
@@ -127,4 +128,36 @@ export function linear(tape: Tape, x: Var, w: Var, b: Var, ones: Tensor, label: 
     tape.releaseGrad(y);
   });
   return y;
+}
+
+/** Rows [start, start+count) of x as a view (no copy). The view's gradient is the matching region of x's gradient;
+ * a region nothing writes (the weak view: used under no-grad) is zero-filled, so x's gradient is complete — that is
+ * what PyTorch's BN backward over the joint batch sees (zero upstream gradient for weak rows).
+ * The row offset must land on a 256-byte boundary (a feature row of WRN is 64*width floats, so it always does). */
+export function sliceRows(tape: Tape, x: Var, start: number, count: number, label: string): Var {
+  const row = x.t.size / x.shape[0];
+  const shape = [count, ...x.shape.slice(1)];
+  const y = tape.leafView(x.t.view(start * row, shape, label), x.requiresGrad, label);
+  if (x.requiresGrad) {
+    x.grad ??= tape.rt.tensor(x.shape, 'f32', `d(${x.name})`);
+    y.grad = x.grad.view(start * row, shape, `d(${label})`);
+  }
+  tape.record([], () => {
+    if (!x.requiresGrad) return;
+    if (!y.gradWritten) tape.emit(fill(y.grad!, 0));
+    x.gradWritten = true;
+  });
+  return y;
+}
+
+/** sim = cos(z, protos) * invTemp (prototypes carry no gradient, as in DASO). */
+export function cosineSim(tape: Tape, z: Var, protos: Tensor, invTemp: number, label: string): Var {
+  const sim = tape.output([z.shape[0], protos.shape[0]], label, [z]);
+  tape.record([cosineSimilarityForward(z.t, protos, sim.t, invTemp)], () => {
+    const ds = tape.gradOf(sim);
+    if (!ds) return;
+    tape.accumulate(z, (out, acc) => [cosineSimilarityBackward(z.t, protos, ds, out, invTemp, acc)], true);
+    tape.releaseGrad(sim);
+  });
+  return sim;
 }

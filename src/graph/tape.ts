@@ -61,6 +61,11 @@ export class Tape {
     return v;
   }
 
+  /** A Var over an existing tensor (a view), requiring grad as its source does. */
+  leafView(t: Tensor, requiresGrad: boolean, name: string): Var {
+    return new Var(t, requiresGrad, name);
+  }
+
   detach(v: Var): Var {
     return new Var(v.t, false, `${v.name}.detach`);
   }

@@ -1,11 +1,13 @@
 // `daso step` in the page: one training step from a config, a checkpoint and a batch (all validated before any
 // GPU work), returning the updated checkpoint plus the step's outputs and gradients as safetensors bytes.
 import type { Runtime } from '../gpu/runtime.js';
-import { readSafetensors, validateTensors, writeSafetensors, type StTensor } from '../nn/safetensors.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { readSafetensors, validateTensors, writeSafetensors, type StTensor, type TensorSpec } from '../nn/safetensors.js';
+import { DasoState } from '../ssl/daso-state.js';
+import { buildSslStep } from '../ssl/ssl-step.js';
 import { exportCheckpoint, exportGrads, loadCheckpoint } from '../train/checkpoint.js';
-import { parseStepConfig } from '../train/config.js';
+import { dasoActive, parseStepConfig } from '../train/config.js';
 import { TrainState } from '../train/model-state.js';
-import { buildSupervisedStep } from '../train/supervised-step.js';
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -20,40 +22,84 @@ export interface StepRequest {
   outUrl: string;
 }
 
+const f32 = (shape: number[], data: Float32Array): StTensor => ({ dtype: 'F32', shape, data });
+
 export async function runStepFromFiles(rt: Runtime, req: StepRequest): Promise<{ loss: number; dispatches: number }> {
   const cfg = parseStepConfig(req.config);
   const ckpt = readSafetensors(await fetchBytes(req.checkpointUrl), 'checkpoint');
   const batch = readSafetensors(await fetchBytes(req.batchUrl), 'batch');
   const m = cfg.model;
-  const xb = batch.tensors.x_lb;
-  if (!xb) throw new Error(`batch: tensor 'x_lb' is missing`);
-  const B = xb.shape[0];
-  validateTensors(batch.tensors, {
-    x_lb: { dtype: 'F32', shape: [B, m.in_channels, m.image_size, m.image_size] },
+  const K = m.num_classes;
+  const ssl = cfg.algorithm !== 'supervised';
+  const img = [m.in_channels, m.image_size, m.image_size];
+  const B = batch.tensors.x_lb?.shape[0];
+  if (B === undefined) throw new Error(`batch: tensor 'x_lb' is missing`);
+  const Bu = ssl ? batch.tensors.x_ulb_w?.shape[0] : 0;
+  if (Bu === undefined) throw new Error(`batch: tensor 'x_ulb_w' is missing (algorithm ${cfg.algorithm} needs x_ulb_w and x_ulb_s)`);
+  const bspec: Record<string, TensorSpec> = {
+    x_lb: { dtype: 'F32', shape: [B, ...img] },
     y_lb: { dtype: ['I64', 'I32'], shape: [B] },
-  }, 'batch');
-  const labels = Int32Array.from(batch.tensors.y_lb.data as ArrayLike<number | bigint>, (v) => Number(v));
-  for (let i = 0; i < B; i++) {
-    if (!(labels[i] >= 0 && labels[i] < m.num_classes)) throw new Error(`batch: y_lb[${i}] = ${labels[i]} is outside 0..${m.num_classes - 1}`);
+  };
+  if (ssl) {
+    bspec.x_ulb_w = { dtype: 'F32', shape: [Bu, ...img] };
+    bspec.x_ulb_s = { dtype: 'F32', shape: [Bu, ...img] };
   }
+  validateTensors(batch.tensors, bspec, 'batch');
+  const labels = Int32Array.from(batch.tensors.y_lb.data as ArrayLike<number | bigint>, (v) => Number(v));
+  labels.forEach((y, i) => {
+    if (!(y >= 0 && y < K)) throw new Error(`batch: y_lb[${i}] = ${y} is outside 0..${K - 1} (model.num_classes ${K})`);
+  });
+
   const st = new TrainState(rt, m);
+  const daso = cfg.algorithm === 'daso' ? new DasoState(rt, K, cfg.daso.queue_size, st.spec.featureDim) : null;
   try {
-    loadCheckpoint(st, ckpt.tensors, 'checkpoint');
-    const step = await buildSupervisedStep(st, B, cfg.optim, cfg.ema_decay);
-    rt.pool.write(step.x, xb.data as Float32Array);
-    rt.pool.write(step.y, labels);
-    step.run(st.step);
+    if (daso) validateTensors(ckpt.tensors, daso.spec(), 'checkpoint', { allowExtraPrefixes: ['model.', 'ema.', 'optim.', 'step'] });
+    loadCheckpoint(st, ckpt.tensors, 'checkpoint', daso ? ['daso.'] : []);
+    if (daso) daso.load(ckpt.tensors, 'checkpoint');
+    const t = st.step;
+    if (daso && dasoActive(cfg, t)) {
+      const hist = ckpt.tensors['daso.pl_hist'].data as ArrayLike<number | bigint>;
+      if (Array.from(hist, Number).every((c) => c === 0)) {
+        throw new Error(`checkpoint: DASO is active at step ${t} (warmup ${cfg.daso.warmup}) but daso.pl_hist is all zero: ` +
+          `the reference would divide 0 by 0 here; the first histogram refresh must come before the warm-up ends`);
+      }
+    }
+    const step = await buildSslStep(st, cfg, B, Bu, daso);
+    const io = step.io;
+    rt.pool.write(io.xLb, batch.tensors.x_lb.data as Float32Array);
+    rt.pool.write(io.yLb, labels);
+    if (ssl) {
+      rt.pool.write(io.xUw!, batch.tensors.x_ulb_w.data as Float32Array);
+      rt.pool.write(io.xUs!, batch.tensors.x_ulb_s.data as Float32Array);
+    }
+    step.run(t);
+    const losses = await step.readLosses(t);
     const out: Record<string, StTensor> = { ...(await exportCheckpoint(st)), ...(await exportGrads(st)) };
-    const logits = await rt.read(step.logits);
-    const loss = (await rt.read(step.loss))[0];
-    out['out.logits_lb'] = { dtype: 'F32', shape: [B, m.num_classes], data: logits as Float32Array };
-    out['out.loss'] = { dtype: 'F32', shape: [], data: Float32Array.of(loss) };
+    const read = async (x: Tensor) => rt.read(x);
+    out['out.logits_lb'] = f32([B, K], (await read(io.logitsLb)) as Float32Array);
+    out['out.loss'] = f32([], Float32Array.of(losses.loss));
+    out['out.loss_cls'] = f32([], Float32Array.of(losses.lossCls));
+    if (ssl) {
+      out['out.loss_u'] = f32([], Float32Array.of(losses.lossU));
+      out['out.loss_align'] = f32([], Float32Array.of(losses.lossAlign));
+      out['out.logits_ulb_w'] = f32([Bu, K], (await read(io.logitsUw!)) as Float32Array);
+      out['out.logits_ulb_s'] = f32([Bu, K], (await read(io.logitsUs!)) as Float32Array);
+      out['out.feat_ulb_w'] = f32([Bu, st.spec.featureDim], (await read(io.featUw!)) as Float32Array);
+      out['out.mask'] = f32([Bu], (await read(io.mask!)) as Float32Array);
+      out['out.blend_weight'] = f32([Bu], (await read(io.blendWeight!)) as Float32Array);
+      // FixMatch has no semantic pseudo-label: q_hat is reported as zeros.
+      out['out.q_hat'] = f32([Bu, K], daso ? ((await read(io.qHat!)) as Float32Array) : new Float32Array(Bu * K));
+      const pl = (await read(io.pseudoLabel!)) as Int32Array;
+      out['out.pseudo_label'] = { dtype: 'I64', shape: [Bu], data: BigInt64Array.from(pl, (v) => BigInt(v)) };
+    }
+    if (daso) Object.assign(out, await daso.export());
     const r = await fetch(req.outUrl, { method: 'PUT', body: new Blob([writeSafetensors(out) as Uint8Array<ArrayBuffer>]) });
     if (!r.ok) throw new Error(`cannot upload the result: HTTP ${r.status}`);
     const dispatches = step.dispatches;
     step.dispose();
-    return { loss, dispatches };
+    return { loss: losses.loss, dispatches };
   } finally {
+    daso?.dispose();
     st.dispose();
   }
 }

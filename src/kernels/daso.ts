@@ -65,3 +65,20 @@ export function dasoPseudoLabel(logitsW: Tensor, simW: Tensor, plHist: Tensor, o
   if (!(s.tDist > 0)) throw new Error(`${k}: T_dist must be > 0, given ${s.tDist}`);
   return makeDispatch(dasoPseudoLabelDef, { ...s, BU, K }, { logitsW, simW, plHist, ...out }, `Bu=${BU} K=${K}`);
 }
+
+export const dasoRefreshHistogramDef: KernelDef<{ K: number }> = {
+  name: 'daso_refresh_histogram',
+  source,
+  entryPoint: () => 'refresh',
+  bindings: ['plHist', 'plWindow'],
+  constants: (p) => ({ K: p.K, WG }),
+  dispatch: (p) => [ceilDiv(p.K, WG), 1, 1],
+};
+
+/** plHist = plWindow; plWindow = 0 (both [K] i32). */
+export function dasoRefreshHistogram(plHist: Tensor, plWindow: Tensor): Dispatch {
+  const k = 'daso_refresh_histogram';
+  expectRank(k, 'plHist', plHist, 1, 'i32');
+  expectShape(k, 'plWindow', plWindow, plHist.shape, 'i32');
+  return makeDispatch(dasoRefreshHistogramDef, { K: plHist.shape[0] }, { plHist, plWindow }, `K=${plHist.shape[0]}`);
+}

@@ -6,9 +6,11 @@ import { shapeStr } from '../gpu/tensor.js';
 
 const WG = 256; // must match `const WG` in reduce.wgsl
 const WG_ROWS = 64;
-/** Stage-1 workgroups at most. SwiftShader pays ~0.5 ms per 256-lane workgroup with barriers (measured, 1.47M
- * floats: 4 partials 14.7 ms, 16: 18.2 ms, 64: 45 ms, 256: 111-164 ms, one workgroup alone: 20-22 ms); 16 workgroups
- * of 256 lanes still spread the read over 16 GPU cores on a discrete GPU (not measured there). */
+/** Stage-1 workgroups at most. SwiftShader pays roughly 0.5 ms per 256-lane workgroup with barriers (1.47M floats,
+ * one bench run on 2 shared, loaded cores: 4 partials 14.7 ms, 16: 18.2 ms, 64: 45 ms, 256: 111-164 ms, one
+ * workgroup alone: 20-22 ms; later runs gave 16 partials 43-51 ms against 15-34 ms for one workgroup, so on
+ * SwiftShader the one-stage form is as fast or faster). 16 workgroups of 256 lanes spread the read over 16 cores of a
+ * discrete GPU, where one workgroup would use one (not measured on a real GPU). */
 const MAX_PARTIALS = 16;
 /** Below this many elements one workgroup sums everything (a second dispatch would cost more than it saves). */
 const ONE_STAGE_MAX = 16 * WG;
