@@ -3,6 +3,8 @@
 
   /usr/bin/python3 scripts/torch_reference.py supervised --config cfg.json --seed S --batch-size B --out-dir DIR
         [--step T] [--dtype f32|f64] [--kink-margin M]
+  /usr/bin/python3 scripts/torch_reference.py fixmatch|daso --config cfg.json --seed S --batch-size B --ulb-batch-size BU
+        --out-dir DIR [--step T] [--dtype f32|f64] [--kink-margin M] [--margin 1e-3] [--classifier-scale F]
   /usr/bin/python3 scripts/torch_reference.py compare A/expected.safetensors B/expected.safetensors
 
 Needs Debian's python3-torch (1.13, CPU) and numpy; no PyPI. See scripts/README-parity.md.
@@ -27,12 +29,37 @@ Needs Debian's python3-torch (1.13, CPU) and numpy; no PyPI. See scripts/README-
   All floating outputs are F32 (with --dtype f64 the step is computed in float64 from the same F32 inputs and
   rounded to F32 at the end; use `compare` to measure the float32 error).
 
+`fixmatch` / `daso` (one step of lib/algorithm/{fixmatch,daso}.py + lib/models/daso_model.py, spec §1.2/§1.5/§7) write
+  the same three files. checkpoint: as above (the classifier weight of model and EMA multiplied by --classifier-scale,
+    so that some rows are confident), plus for daso
+      daso.queue F32 [K,L,D]  each class's entries OLDEST FIRST in rows 0..len-1, zeros after
+      daso.queue_len I64 [K], daso.prototypes F32 [K,D] (mean of each queue; zeros for empty ones),
+      daso.pl_hist I64 [K] (histogram in force, >= 1 zero class), daso.pl_window I64 [K] (counts since the last refresh)
+    Queue roles: of the classes in y_lb (exactly 3 distinct), one pushes into an empty queue, one into a partly filled
+    one, one into a full one (FIFO eviction); the first absent class has a full queue (its prototype must not move).
+    Entries are positive random vectors on the scale of real pooled features. pl_hist/pl_window totals are those of a
+    real run at step t (period*Bu once a refresh has happened, Bu per step since the last one).
+  batch: x_lb F32 [B,C,H,W], y_lb I64 [B], x_ulb_w F32 [Bu,C,H,W], x_ulb_s F32 [Bu,C,H,W] (all N(0,1))
+  expected: everything `supervised` writes plus out.logits_ulb_w/out.logits_ulb_s F32 [Bu,K], out.feat_ulb_w F32 [Bu,D],
+    out.loss_cls, out.loss_u (= lambda_u * sum(mask*CE)/Bu), out.loss_align (= lambda_align * L_align; 0 when inactive
+    or fixmatch), out.loss (= their sum, official order align + cls + u) F32 [], out.mask F32 [Bu], out.pseudo_label
+    I64 [Bu], out.blend_weight F32 [Bu] (v[k'], or interp_alpha; 0 in warm-up and fixmatch), out.q_hat F32 [Bu,K]
+    (softmax(cos(z_w, C)/T_proto) with the post-push prototypes, in every daso step incl. warm-up; zeros for
+    fixmatch) and for daso the updated daso.* (after this step's push, histogram update and possible refresh).
+  DASO is active (blend + L_align) for t >= max(warmup, 1). The EMA runs its train-mode forward on x_lb first (its BN
+  running stats and counter move), then gets the usual EMA update after the SGD step.
+  Guards (float64 step; only x_ulb_w is redrawn): every LeakyReLU input of the joint online forward >= --kink-margin,
+  every |conf - tau| >= --margin, top-2 gap of every p' row and every linear p row >= --margin, mask has both zeros and
+  ones, and (daso, active, dist_aware) some row has v[k'] = 0 and some v[k'] > 0. The written result must then take
+  the float64 decisions (asserted).
+
 EMA of num_batches_tracked (PyTorch 1.13.0, checked): the official update `emp_p.data = d * emp_p.data + (1 - d) * p.data`
 multiplies an int64 buffer by a Python float, which promotes to the default float dtype (float32), and assigning `.data`
 changes the buffer's dtype: after the first EMA update the EMA's num_batches_tracked is a float32 tensor holding a
 fractional value (0.875*7 + 0.125*8 = 7.125 at t = 7). We store exactly that value, as F32, in expected.safetensors
 (`ema.*.num_batches_tracked`); the input checkpoint has it as I64 (a fresh EMA is a deep copy: int64). The value is
-never used by training (BN momentum is 0.1, not None).
+never used by training (BN momentum is 0.1, not None). For daso the EMA's own forward first makes it t+1 (int64),
+so the blend gives exactly t+1 (F32 11.0 at t = 10).
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runBench } from './bench.js';
 import { startServer } from './server.js';
 import { runStep } from './step.js';
+import { runTrain } from './train.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -33,6 +34,8 @@ const USAGE = `usage: daso <command> [flags]
   bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries)
   step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
                                                           one training step from files (see docs/CONFIG.md)
+  train --config PRESET|FILE [--set key=value]... [--out-dir DIR] | --resume DIR
+                                                          a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150)
   serve [--port N]                                        serve the harness page on 127.0.0.1`;
 
 async function main(argv: string[]): Promise<void> {
@@ -53,6 +56,17 @@ async function main(argv: string[]): Promise<void> {
       for (const k of ['config', 'checkpoint', 'batch', 'out']) if (!f[k]) throw new Error(`step: --${k} FILE is required\n${USAGE}`);
       const r = await runStep(ROOT, { config: f.config as string, checkpoint: f.checkpoint as string, batch: f.batch as string, out: f.out as string, verbose: !!f.verbose });
       process.stdout.write(`step done: loss ${r.loss}, ${r.dispatches} dispatches in one submission; wrote ${f.out}\n`);
+      return;
+    }
+    case 'train': {
+      const sets: string[] = [];
+      const rest2: string[] = [];
+      for (let i = 0; i < rest.length; i++) {
+        if (rest[i] === '--set') sets.push(rest[++i] ?? '');
+        else rest2.push(rest[i]);
+      }
+      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool' });
+      await runTrain(ROOT, { config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined, verbose: !!f.verbose });
       return;
     }
     case 'serve': {

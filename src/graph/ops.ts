@@ -113,12 +113,13 @@ export function globalAvgPool(tape: Tape, x: Var, label: string): Var {
   return y;
 }
 
-/** y = x W^T + b with PyTorch's Linear layout: x [B,D], W [K,D], b [K]. `ones` is a [1,B] tensor of ones (bias grad). */
-export function linear(tape: Tape, x: Var, w: Var, b: Var, ones: Tensor, label: string): Var {
+/** y = x W^T + b with PyTorch's Linear layout: x [B,D], W [K,D], b [K]. `ones` is a [1,B] tensor of ones (bias grad).
+ * `forwardBias` replaces b in the forward only (train-time logit adjustment adds tau*log(pi) there; d/db is unchanged). */
+export function linear(tape: Tape, x: Var, w: Var, b: Var, ones: Tensor, label: string, forwardBias?: Tensor): Var {
   const [B] = x.shape;
   const [K] = w.shape;
   const y = tape.output([B, K], label, [x, w, b]);
-  tape.record([matmul(x.t, w.t, y.t, { transB: true, bias: b.t })], () => {
+  tape.record([matmul(x.t, w.t, y.t, { transB: true, bias: forwardBias ?? b.t })], () => {
     const dy = tape.gradOf(y);
     if (!dy) return;
     // dW [K,D] = dy^T x ; db [K] = 1^T dy ; dx [B,D] = dy W

@@ -6,6 +6,7 @@ import { benchKernels } from './bench.js';
 import { benchTable, type BenchRow } from './bench-table.js';
 import { ops } from './ops/index.js';
 import { runStepFromFiles, type StepRequest } from './step-runner.js';
+import { runTraining, type TrainRequest } from './train-runner.js';
 
 interface Daso {
   rt: Runtime;
@@ -13,6 +14,7 @@ interface Daso {
   memory(): ReturnType<Runtime['pool']['report']>;
   bench(opts: { filter?: string; reps: number; verbose?: boolean }): Promise<BenchRow[]>;
   step(req: StepRequest): Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
+  train(req: TrainRequest): Promise<{ ok: true } | { ok: false; error: string }>;
 }
 
 declare global {
@@ -47,6 +49,14 @@ window.dasoReady = (async () => {
       async step(req) {
         try {
           return { ok: true, ...(await runStepFromFiles(rt, req)) };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message ?? String(e) };
+        }
+      },
+      async train(req) {
+        try {
+          await runTraining(rt, req);
+          return { ok: true };
         } catch (e) {
           return { ok: false, error: (e as Error).message ?? String(e) };
         }

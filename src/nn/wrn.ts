@@ -100,6 +100,6 @@ export function encoderForward(tape: Tape, P: ParamVars, x: Var, o: ForwardOptio
 }
 
 /** The linear classifier: z [N,D] -> logits [N,K]. `ones` is a [1,N] tensor of ones (bias gradient). */
-export function classifierForward(tape: Tape, P: ParamVars, z: Var, ones: Tensor, label: string): Var {
-  return linear(tape, z, P.get('classifier.classifier.weight'), P.get('classifier.classifier.bias'), ones, `${label}:classifier`);
+export function classifierForward(tape: Tape, P: ParamVars, z: Var, ones: Tensor, label: string, forwardBias?: Tensor): Var {
+  return linear(tape, z, P.get('classifier.classifier.weight'), P.get('classifier.classifier.bias'), ones, `${label}:classifier`, forwardBias);
 }

@@ -18,7 +18,7 @@ import { Tape, type Var } from '../graph/tape.js';
 import { concatRows } from '../kernels/concat.js';
 import { cosineSimilarityForward } from '../kernels/cosine.js';
 import { dasoPseudoLabel, dasoRefreshHistogram, pseudoLabelUniforms, type PseudoLabelSwitches } from '../kernels/daso.js';
-import { fill } from '../kernels/elementwise.js';
+import { add, fill } from '../kernels/elementwise.js';
 import { crossEntropyUniforms, softmaxCrossEntropyHard, softmaxCrossEntropySoft } from '../kernels/loss.js';
 import { emaUniforms, emaUpdate, sgdUpdate } from '../kernels/optim.js';
 import { queueAverage, queuePush } from '../kernels/queue.js';
@@ -66,7 +66,14 @@ export interface SslStep {
   dispose(): void;
 }
 
-export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, Bu: number, daso: DasoState | null): Promise<SslStep> {
+export interface StepExtras {
+  /** Dispatches that start the step (the data feed's augmentation); called with the step's input tensors. */
+  prelude?: (io: StepTensors) => Dispatch[];
+  /** Train-time logit adjustment of the labeled CE: tau * log(pi) per class (added to the labeled logits). */
+  logitAdjust?: Float32Array;
+}
+
+export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, Bu: number, daso: DasoState | null, extras: StepExtras = {}): Promise<SslStep> {
   const rt = st.rt;
   const m = cfg.model;
   const K = m.num_classes;
@@ -96,7 +103,7 @@ export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, B
     mask: ssl ? T([Bu], 'mask') : null, blendWeight: ssl ? T([Bu], 'blend_weight') : null,
     confidence: ssl ? T([Bu], 'confidence') : null,
   };
-  const pre: Dispatch[] = [];
+  const pre: Dispatch[] = extras.prelude ? extras.prelude(io) : [];
   const tapes: Tape[] = [];
 
   // 1. (DASO) the EMA encoder on the labeled batch, train-mode BN, then queue push and prototypes. Built first:
@@ -117,7 +124,15 @@ export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, B
   const P = new ParamVars(tape, st.model, st.grads);
   const z = encoderForward(tape, P, tape.constant(xAll), { train: true, grads: st.grads, label: 'online' });
   const zl = ssl ? sliceRows(tape, z, 0, B, 'z_lb') : z;
-  const logitsL = classifierForward(tape, P, zl, ones(B, 'ones_b', [1, B]), 'lb');
+  let biasLb: Tensor | undefined;
+  if (extras.logitAdjust) {
+    if (extras.logitAdjust.length !== K) throw new Error(`logit adjustment: ${extras.logitAdjust.length} values for ${K} classes`);
+    const adj = rt.upload(extras.logitAdjust, [K], 'f32', 'logit_adjust');
+    owned.push(adj);
+    biasLb = T([K], 'classifier bias + tau log pi');
+    pre.push(add(st.model.param('classifier.classifier.bias'), adj, biasLb));
+  }
+  const logitsL = classifierForward(tape, P, zl, ones(B, 'ones_b', [1, B]), 'lb', biasLb);
   io.logitsLb = logitsL.t;
   const seeds: [Var, Tensor][] = [];
   const seed = (v: Var, label: string) => {

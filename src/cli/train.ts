@@ -1,0 +1,181 @@
+// `daso train`: a training run in headless Chromium. Datasets are read and validated here (before any GPU work),
+// then handed to the page; progress lines go to stdout, evaluations to <run>/metrics.jsonl, checkpoints are written
+// atomically to <run>/checkpoint.safetensors; `--resume <run>` continues exactly where the checkpoint stopped.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ImageDataset } from '../data/dataset.js';
+import { validateDataset } from '../data/dataset.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadCifar100Dir, loadCifar10Dir, loadFashionMnistDir } from '../data/node-files.js';
+import { syntheticDataset } from '../data/synthetic.js';
+import { readSafetensors } from '../nn/safetensors.js';
+import { PRESETS, presetNames } from '../train/presets.js';
+import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
+import type { EvalRecord, TrainEvent } from '../train/trainer.js';
+import { writeAtomic } from './bench.js';
+import { launchChromium, openHarness } from './browser.js';
+import { startServer } from './server.js';
+
+export interface TrainOptions {
+  config?: string;
+  set: string[];
+  outDir?: string;
+  resume?: string;
+  verbose?: boolean;
+}
+
+/** A preset name or a JSON file; `--set a.b=value` overrides (value parsed as JSON, else taken as a string). */
+export function resolveConfig(spec: string | undefined, sets: string[]): TrainConfig {
+  let json: Record<string, unknown>;
+  if (!spec) throw new Error(`train: --config <preset|file.json> is required (presets: ${presetNames().join(', ')})`);
+  if (PRESETS[spec]) json = structuredClone(PRESETS[spec]) as unknown as Record<string, unknown>;
+  else if (existsSync(spec)) {
+    try {
+      json = JSON.parse(readFileSync(spec, 'utf8'));
+    } catch (e) {
+      throw new Error(`config '${spec}': ${(e as Error).message}`);
+    }
+  } else throw new Error(`config '${spec}' is neither a preset (${presetNames().join(', ')}) nor a file`);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq < 1) throw new Error(`--set '${s}': expected key=value, e.g. --set train.seed=1`);
+    const path = s.slice(0, eq).split('.');
+    let v: unknown = s.slice(eq + 1);
+    try { v = JSON.parse(v as string); } catch { /* a plain string */ }
+    let o = json as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) {
+      if (typeof o[k] !== 'object' || o[k] === null) o[k] = {};
+      o = o[k] as Record<string, unknown>;
+    }
+    o[path[path.length - 1]] = v;
+  }
+  return parseTrainConfig(json);
+}
+
+export async function loadDatasets(c: TrainConfig): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  const d = c.data;
+  let train: ImageDataset, test: ImageDataset;
+  switch (d.dataset) {
+    case 'fashion_mnist': {
+      const dir = d.dir || DEBIAN_FASHION_MNIST_DIR;
+      if (!existsSync(dir)) throw new Error(`Fashion-MNIST not found at ${dir}: apt-get install -y dataset-fashion-mnist, or set data.dir`);
+      train = await loadFashionMnistDir(dir, 'train');
+      test = await loadFashionMnistDir(dir, 't10k');
+      break;
+    }
+    case 'cifar10':
+    case 'cifar100': {
+      if (!d.dir) throw new Error(`data.dir must name the folder with the CIFAR binary files (CIFAR is not bundled)`);
+      const load = d.dataset === 'cifar10' ? loadCifar10Dir : loadCifar100Dir;
+      train = load(d.dir, 'train');
+      test = load(d.dir, 'test');
+      break;
+    }
+    case 'synthetic': {
+      const m = c.model;
+      const o = { numClasses: m.num_classes, channels: m.in_channels, height: m.image_size, width: m.image_size };
+      train = syntheticDataset({ ...o, perClass: d.num_valid_per_class + d.n1 + d.m1, seed: c.train.seed + 1000, name: 'synthetic/train' });
+      test = syntheticDataset({ ...o, perClass: 100, seed: c.train.seed + 2000, name: 'synthetic/test' });
+      break;
+    }
+  }
+  validateDataset(train);
+  validateDataset(test);
+  return { train, test };
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export async function runTrain(root: string, o: TrainOptions): Promise<void> {
+  let config: TrainConfig;
+  let resumeBytes: Uint8Array | null = null;
+  let runDir: string;
+  if (o.resume) {
+    runDir = resolve(o.resume);
+    const file = join(runDir, 'checkpoint.safetensors');
+    if (!existsSync(file)) throw new Error(`--resume ${o.resume}: no checkpoint.safetensors there`);
+    resumeBytes = new Uint8Array(readFileSync(file));
+    const meta = readSafetensors(resumeBytes, file).metadata;
+    if (!meta.config) throw new Error(`${file}: no config in its metadata (not a daso-webgpu training checkpoint)`);
+    config = parseTrainConfig(JSON.parse(meta.config));
+    if (o.config || o.set.length) throw new Error('--resume takes the config stored in the checkpoint; drop --config/--set');
+  } else {
+    config = resolveConfig(o.config, o.set);
+    runDir = resolve(o.outDir ?? join(root, 'runs', `${config.name}-${config.algorithm}-seed${config.train.seed}`));
+    if (existsSync(join(runDir, 'checkpoint.safetensors'))) {
+      throw new Error(`${runDir} already holds a checkpoint: continue it with --resume ${runDir}, or choose --out-dir`);
+    }
+  }
+  const data = await loadDatasets(config);
+  writeAtomic(join(runDir, 'config.json'), JSON.stringify(config, null, 2));
+  const metrics = join(runDir, 'metrics.jsonl');
+  process.stdout.write(`run ${runDir}\n${config.algorithm} on ${data.train.name} (${data.train.n} train, ${data.test.n} test), ` +
+    `WRN-${config.model.depth}-${config.model.width}, ${config.max_iter} steps\n`);
+
+  const server = await startServer(root);
+  const io = server.io.files;
+  const ref = (d: ImageDataset, key: string) => {
+    io.set(`${key}_images`, d.images);
+    io.set(`${key}_labels`, new Uint8Array(Int32Array.from(d.labels).buffer));
+    return { name: d.name, n: d.n, channels: d.channels, height: d.height, width: d.width, numClasses: d.numClasses, imagesUrl: `/io/${key}_images`, labelsUrl: `/io/${key}_labels` };
+  };
+  const trainRef = ref(data.train, 'train');
+  const testRef = ref(data.test, 'test');
+  if (resumeBytes) io.set('resume', resumeBytes);
+  const chromium = await launchChromium();
+  let final: { final: EvalRecord; median: Record<string, number> } | null = null;
+  try {
+    const page = await openHarness(chromium.browser, server.url, o.verbose);
+    await page.exposeFunction('dasoCheckpoint', (name: string) => {
+      const bytes = server.io.received.get(name);
+      if (!bytes) throw new Error(`checkpoint '${name}' was not uploaded`);
+      writeAtomic(join(runDir, `${name}.safetensors`), bytes);
+      server.io.received.delete(name);
+    });
+    await page.exposeFunction('dasoReport', (e: TrainEvent) => {
+      switch (e.type) {
+        case 'start':
+          process.stdout.write(`labeled per class ${e.split.labeled.join(' ')}\nunlabeled per class ${e.split.unlabeled.join(' ')}\n` +
+            `${e.params} parameters, ${e.dispatches} dispatches per step in one submission, starting at step ${e.startStep}\n`);
+          break;
+        case 'progress':
+          process.stdout.write(`step ${e.step}/${config.max_iter} | loss ${e.loss.toFixed(4)} (cls ${e.loss_cls.toFixed(4)} u ${e.loss_u.toFixed(4)} ` +
+            `align ${e.loss_align.toFixed(4)}) | mask ${e.mask_ratio.toFixed(2)}${e.daso_active ? ' | DASO on' : ''} | ${e.steps_per_s.toFixed(3)} steps/s | ETA ${fmtTime(e.eta_s)}\n`);
+          break;
+        case 'eval':
+          appendFileSync(metrics, `${JSON.stringify(e.record)}\n`);
+          process.stdout.write(`eval @${e.record.step}: test top1 ${pct(e.record.test.top1)} balanced ${pct(e.record.test.balanced)} ` +
+            `LA ${pct(e.record.test.top1_la)}${e.record.valid ? ` | valid top1 ${pct(e.record.valid.top1)}` : ''}` +
+            `${e.record.pseudo_label ? ` | PL acc ${pct(e.record.pseudo_label.top1)} mask ${e.record.pseudo_label.mask_ratio.toFixed(2)}` : ''}\n`);
+          break;
+        case 'checkpoint':
+          process.stdout.write(`checkpoint @${e.step} -> ${join(runDir, `${e.name}.safetensors`)}\n`);
+          break;
+        case 'done':
+          final = { final: e.final, median: e.median };
+          break;
+      }
+    });
+    const res = (await page.evaluate(
+      (req) => (window as unknown as { daso: { train: (r: unknown) => Promise<unknown> } }).daso.train(req),
+      { config, train: trainRef, test: testRef, resumeUrl: resumeBytes ? '/io/resume' : null } as never,
+    )) as { ok: true } | { ok: false; error: string };
+    if (!res.ok) throw new Error(res.error);
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+  if (final) {
+    const f = final as { final: EvalRecord; median: Record<string, number> };
+    writeAtomic(join(runDir, 'final.json'), JSON.stringify(f, null, 2));
+    const t = f.final.test;
+    process.stdout.write(`final (EMA model, full test set, ${t.n} images): top1 ${pct(t.top1)} balanced ${pct(t.balanced)} LA ${pct(t.top1_la)}\n` +
+      `per-class recall (head to tail): ${t.recall.map((r) => (100 * r).toFixed(1)).join(' ')}\n` +
+      `median of the last ${config.eval.median_of} evaluations (test subset): top1 ${pct(f.median.top1)}\nwrote ${join(runDir, 'final.json')}\n`);
+  }
+}

@@ -1,0 +1,62 @@
+// `daso train` in the page: datasets arrive as raw bytes over /io (parsed and validated in Node first), progress and
+// checkpoints go back through functions the CLI exposes (window.dasoReport / window.dasoCheckpoint).
+import type { ImageDataset } from '../data/dataset.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
+import { parseTrainConfig } from '../train/train-config.js';
+import { train, type TrainEvent } from '../train/trainer.js';
+
+export interface DatasetRef {
+  name: string;
+  n: number;
+  channels: number;
+  height: number;
+  width: number;
+  numClasses: number;
+  imagesUrl: string;
+  labelsUrl: string;
+}
+
+export interface TrainRequest {
+  config: unknown;
+  train: DatasetRef;
+  test: DatasetRef;
+  resumeUrl: string | null;
+}
+
+async function bytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`cannot fetch ${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function dataset(ref: DatasetRef): Promise<ImageDataset> {
+  const images = await bytes(ref.imagesUrl);
+  const lb = await bytes(ref.labelsUrl);
+  const labels = new Int32Array(lb.buffer, lb.byteOffset, lb.byteLength / 4);
+  return { name: ref.name, images, labels, n: ref.n, channels: ref.channels, height: ref.height, width: ref.width, numClasses: ref.numClasses };
+}
+
+interface Bridge {
+  dasoReport(e: TrainEvent): Promise<void>;
+  dasoCheckpoint(name: string): Promise<void>;
+}
+
+export async function runTraining(rt: Runtime, req: TrainRequest): Promise<void> {
+  const c = parseTrainConfig(req.config);
+  const w = window as unknown as Bridge;
+  let resume = null, meta = null;
+  if (req.resumeUrl) {
+    const r = readSafetensors(await bytes(req.resumeUrl), 'resume checkpoint');
+    resume = r.tensors;
+    meta = r.metadata;
+  }
+  await train(rt, c, { train: await dataset(req.train), test: await dataset(req.test) }, {
+    emit: (e) => void w.dasoReport(e),
+    async saveCheckpoint(tensors, metadata, name) {
+      const r = await fetch(`/io/${name}`, { method: 'PUT', body: new Blob([writeSafetensors(tensors, metadata) as Uint8Array<ArrayBuffer>]) });
+      if (!r.ok) throw new Error(`checkpoint upload failed: HTTP ${r.status}`);
+      await w.dasoCheckpoint(name);
+    },
+  }, resume, meta);
+}

@@ -1,0 +1,184 @@
+// The training loop: data feed -> recorded step (one submission) -> periodic readback of losses and pseudo-label
+// statistics (every log_every steps), evaluation of the EMA model (every eval_every), atomic checkpoints (every
+// checkpoint_every) carrying everything a resume needs: model, EMA, momentum, step, DASO state, sampler and
+// generator states. A NaN or Inf loss stops the run with a message; the last good checkpoint stays on disk.
+import type { Runtime } from '../gpu/runtime.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { longTailSplit, type LongTailSplit } from '../data/split.js';
+import { CIFAR10_NORM, CIFAR100_NORM, FASHION_MNIST_NORM, type Normalisation } from '../kernels/augment.js';
+import type { StTensor } from '../nn/safetensors.js';
+import { DasoState } from '../ssl/daso-state.js';
+import { buildSslStep, type SslStep } from '../ssl/ssl-step.js';
+import { exportCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { dasoActive } from './config.js';
+import { DataFeed, type FeedState } from './data-feed.js';
+import { balancedSubset, classMetrics, Evaluator, type ClassMetrics } from './evaluate.js';
+import { TrainState } from './model-state.js';
+import type { TrainConfig } from './train-config.js';
+
+export type TrainEvent =
+  | { type: 'start'; split: { labeled: number[]; unlabeled: number[]; valid: number[] }; dispatches: number; params: number; startStep: number }
+  | { type: 'progress'; step: number; loss: number; loss_cls: number; loss_u: number; loss_align: number; mask_ratio: number; steps_per_s: number; eta_s: number; daso_active: boolean }
+  | { type: 'eval'; record: EvalRecord }
+  | { type: 'checkpoint'; step: number; name: string }
+  | { type: 'done'; final: EvalRecord; median: Record<string, number> };
+
+export interface EvalRecord {
+  step: number;
+  test: ClassMetrics;
+  valid: ClassMetrics | null;
+  /** Pseudo-label precision/recall per class on the unlabeled batches read back since the last evaluation. */
+  pseudo_label: (ClassMetrics & { mask_ratio: number; confident: ClassMetrics }) | null;
+  full_test: boolean;
+}
+
+export interface TrainData {
+  train: ImageDataset;
+  test: ImageDataset;
+}
+
+export interface TrainHooks {
+  emit(e: TrainEvent): void;
+  /** Stores checkpoint tensors (atomically, on the Node side) under `name`. */
+  saveCheckpoint(tensors: Record<string, StTensor>, metadata: Record<string, string>, name: string): Promise<void>;
+}
+
+export function normalisationFor(c: TrainConfig): Normalisation {
+  return c.data.dataset === 'fashion_mnist' ? FASHION_MNIST_NORM : c.data.dataset === 'cifar100' ? CIFAR100_NORM
+    : c.data.dataset === 'cifar10' ? CIFAR10_NORM : { mean: new Array(c.model.in_channels).fill(0.5), std: new Array(c.model.in_channels).fill(0.25) };
+}
+
+export function splitFor(c: TrainConfig, train: ImageDataset): LongTailSplit {
+  if (train.numClasses !== c.model.num_classes) {
+    throw new Error(`dataset ${train.name} has ${train.numClasses} classes but model.num_classes is ${c.model.num_classes}`);
+  }
+  if (train.channels !== c.model.in_channels || train.width !== c.model.image_size) {
+    throw new Error(`dataset ${train.name} has ${train.channels}x${train.height}x${train.width} images; the model expects ` +
+      `${c.model.in_channels}x${c.model.image_size}x${c.model.image_size} (model.in_channels, model.image_size)`);
+  }
+  return longTailSplit(train.labels, {
+    numClasses: c.model.num_classes, numValidPerClass: c.data.num_valid_per_class, n1: c.data.n1, m1: c.data.m1,
+    gammaL: c.data.gamma_l, gammaU: c.data.gamma_u, reverseUnlabeled: c.data.reverse_unlabeled, seed: c.train.seed,
+  });
+}
+
+export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks: TrainHooks, resume: Record<string, StTensor> | null, resumeMeta: Record<string, string> | null): Promise<void> {
+  const K = c.model.num_classes;
+  const split = splitFor(c, data.train);
+  const ssl = c.algorithm !== 'supervised';
+  const B = c.train.batch_size, Bu = ssl ? B * c.train.unlabeled_ratio : 0;
+  const norm = normalisationFor(c);
+  const prior = split.labeledCounts.map((n) => n / split.labeled.length);
+  const logPrior = prior.map((p) => Math.log(Math.max(p, 1e-12)));
+
+  const st = new TrainState(rt, c.model);
+  const daso = c.algorithm === 'daso' ? new DasoState(rt, K, c.daso.queue_size, st.spec.featureDim) : null;
+  const feed = new DataFeed(rt, data.train, split.labeled, ssl ? split.unlabeled : null, B, Bu, c.train.seed, norm);
+  let history: EvalRecord[] = [];
+  if (resume) {
+    loadCheckpoint(st, resume, 'resume checkpoint', daso ? ['daso.'] : []);
+    if (daso) daso.load(resume, 'resume checkpoint');
+    if (!resumeMeta?.feed) throw new Error('resume checkpoint: metadata has no sampler/generator state (feed)');
+    feed.setState(JSON.parse(resumeMeta.feed) as FeedState);
+    history = resumeMeta.history ? (JSON.parse(resumeMeta.history) as EvalRecord[]) : [];
+  } else {
+    st.initialise(c.train.seed);
+    daso?.reset();
+  }
+  const logitAdjust = c.train.logit_adjust ? Float32Array.from(logPrior, (l) => c.train.logit_adjust_tau * l) : undefined;
+  const step: SslStep = await buildSslStep(st, c, B, Bu, daso, { prelude: (io) => feed.prelude(io), logitAdjust });
+  const evaluator = await Evaluator.create(rt, st, c.eval.batch_size, norm);
+  hooks.emit({
+    type: 'start', dispatches: step.dispatches, params: st.paramLayout.count, startStep: st.step,
+    split: { labeled: split.labeledCounts, unlabeled: split.unlabeledCounts, valid: split.validCounts },
+  });
+
+  const testIdx = balancedSubset(data.test.labels, K, c.eval.per_class_limit);
+  const validIdx = split.valid.length ? balancedSubset(data.train.labels, K, c.eval.per_class_limit, split.valid) : null;
+  const plPred: number[] = [], plTrue: number[] = [], plMask: number[] = [];
+  const evaluate = async (t: number, full: boolean): Promise<EvalRecord> => {
+    const ti = full ? Int32Array.from(data.test.labels.keys()) : testIdx;
+    const tp = await evaluator.predict(data.test, ti, logPrior);
+    const test = classMetrics(tp.pred, Array.from(ti, (i) => data.test.labels[i]), K, tp.predLa);
+    let valid: ClassMetrics | null = null;
+    if (validIdx) {
+      const vp = await evaluator.predict(data.train, validIdx, logPrior);
+      valid = classMetrics(vp.pred, Array.from(validIdx, (i) => data.train.labels[i]), K, vp.predLa);
+    }
+    let pl: EvalRecord['pseudo_label'] = null;
+    if (plPred.length) {
+      const conf = plPred.map((_, i) => i).filter((i) => plMask[i] > 0);
+      pl = {
+        ...classMetrics(plPred, plTrue, K),
+        mask_ratio: conf.length / plPred.length,
+        confident: classMetrics(conf.map((i) => plPred[i]), conf.map((i) => plTrue[i]), K),
+      };
+      plPred.length = plTrue.length = plMask.length = 0;
+    }
+    return { step: t + 1, test, valid, pseudo_label: pl, full_test: full };
+  };
+
+  const checkpoint = async (t: number) => {
+    const tensors = { ...(await exportCheckpoint(st)), ...(daso ? await daso.export() : {}) };
+    const meta = { config: JSON.stringify(c), feed: JSON.stringify(feed.getState()), history: JSON.stringify(history), format: 'daso-webgpu/1' };
+    await hooks.saveCheckpoint(tensors, meta, 'checkpoint');
+    hooks.emit({ type: 'checkpoint', step: t + 1, name: 'checkpoint' });
+  };
+
+  let t0 = performance.now(), tStart = st.step;
+  try {
+    for (let t = st.step; t < c.max_iter; t++) {
+      feed.next(step.io);
+      step.run(t);
+      const last = t + 1 === c.max_iter;
+      if ((t + 1) % c.train.log_every === 0 || last) {
+        const l = await step.readLosses(t);
+        if (!Number.isFinite(l.loss)) {
+          throw new Error(`step ${t}: the loss is ${l.loss} (cls ${l.lossCls}, u ${l.lossU}, align ${l.lossAlign}); stopping. ` +
+            `The last good checkpoint is kept; lower optim.lr or check the data.`);
+        }
+        let maskRatio = 0;
+        if (ssl) {
+          const pl = (await rt.read(step.io.pseudoLabel!)) as Int32Array;
+          const mk = await rt.read(step.io.mask!);
+          maskRatio = Array.from(mk).reduce((a, b) => a + b, 0) / Bu;
+          for (let i = 0; i < Bu; i++) {
+            plPred.push(pl[i]);
+            plTrue.push(feed.lastUnlabeledLabels[i]);
+            plMask.push(mk[i]);
+          }
+        }
+        const done = t + 1 - tStart;
+        const sps = done / ((performance.now() - t0) / 1000);
+        hooks.emit({
+          type: 'progress', step: t + 1, loss: l.loss, loss_cls: l.lossCls, loss_u: l.lossU, loss_align: l.lossAlign,
+          mask_ratio: maskRatio, steps_per_s: sps, eta_s: (c.max_iter - t - 1) / sps, daso_active: dasoActive(c, t),
+        });
+      }
+      if ((t + 1) % c.train.eval_every === 0 || last) {
+        const rec = await evaluate(t, false);
+        history.push(rec);
+        hooks.emit({ type: 'eval', record: rec });
+      }
+      if ((t + 1) % c.train.checkpoint_every === 0 || last) await checkpoint(t);
+      if (t === tStart && c.max_iter - tStart > 1) {
+        // The first step includes one-time costs (pipeline warm-up); time from the second on.
+        t0 = performance.now();
+        tStart = t + 1;
+      }
+    }
+    const final = await evaluate(c.max_iter - 1, true);
+    const recent = history.slice(-c.eval.median_of);
+    const med = (f: (r: EvalRecord) => number) => {
+      const xs = recent.map(f).sort((a, b) => a - b);
+      return xs.length ? (xs.length % 2 ? xs[xs.length >> 1] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2) : NaN;
+    };
+    hooks.emit({ type: 'done', final, median: { top1: med((r) => r.test.top1), balanced: med((r) => r.test.balanced), top1_la: med((r) => r.test.top1_la) } });
+  } finally {
+    evaluator.dispose();
+    step.dispose();
+    feed.dispose();
+    daso?.dispose();
+    st.dispose();
+  }
+}
