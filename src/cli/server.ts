@@ -1,5 +1,6 @@
 // The project's own static server on 127.0.0.1: WebGPU needs a secure context, and http://127.0.0.1 is one
-// (data: and file: URLs have no navigator.gpu). Serves the repository root (harness.html, dist/) read-only.
+// (data: and file: URLs have no navigator.gpu). Serves the repository root (harness.html, dist/) read-only, and
+// /datasets/<path> read-only from /usr/share/datasets/ (the machine's dataset folder, e.g. fashion-mnist/*.gz).
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -13,6 +14,9 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css',
 };
 
+/** The one folder outside the root the server exposes, under the URL prefix /datasets/ (read-only). */
+export const DATASETS_DIR = '/usr/share/datasets';
+
 export interface StaticServer {
   url: string;
   /** Byte exchange with the page: GET /io/<name> serves `io.files`, PUT /io/<name> stores into `io.received`.
@@ -21,9 +25,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` on 127.0.0.1 at `port` (0 = any free port). Paths outside `root` are refused. */
-export async function startServer(root: string, port = 0): Promise<StaticServer> {
-  const base = resolve(root);
+/** Serves `root` on 127.0.0.1 at `port` (0 = any free port), and /datasets/ from `datasetsDir`. Paths outside
+ * `root` (or, under /datasets/, outside `datasetsDir`) are refused. */
+export async function startServer(root: string, port = 0, datasetsDir = DATASETS_DIR): Promise<StaticServer> {
+  const rootDir = resolve(root);
+  const dataDir = resolve(datasetsDir);
   const io = { files: new Map<string, Uint8Array>(), received: new Map<string, Uint8Array>() };
   const server: Server = createServer(async (req, res) => {
     try {
@@ -42,7 +48,10 @@ export async function startServer(root: string, port = 0): Promise<StaticServer>
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' }).end(f);
         return;
       }
-      const file = normalize(join(base, path === '/' ? 'harness.html' : path));
+      const isData = path === '/datasets' || path.startsWith('/datasets/');
+      const base = isData ? dataDir : rootDir;
+      const rel = isData ? path.slice('/datasets'.length) : path === '/' ? 'harness.html' : path;
+      const file = normalize(join(base, rel));
       if (file !== base && !file.startsWith(base + sep)) {
         res.writeHead(403).end('outside the served folder');
         return;

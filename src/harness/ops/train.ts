@@ -1,4 +1,5 @@
 // Whole-step ops for tests: repeated supervised steps on one fixed batch (loss must fall; memory must stay flat).
+import type { StTensor } from '../../nn/safetensors.js';
 import { TrainState } from '../../train/model-state.js';
 import { buildSslStep } from '../../ssl/ssl-step.js';
 import { parseStepConfig } from '../../train/config.js';
@@ -32,4 +33,40 @@ export const trainOps: Record<string, OpFn> = {
     st.dispose();
     return out;
   },
+};
+
+/** Trains a tiny DASO run on synthetic data twice: straight through, and stopped at a checkpoint then resumed from
+ * it. Returns both final checkpoints' tensors summed per name plus the largest difference (resume must be exact). */
+trainOps.train_resume_check = async (rt, p: { config: unknown; stopAt: number }) => {
+  const { parseTrainConfig } = await import('../../train/train-config.js');
+  const { train } = await import('../../train/trainer.js');
+  const { syntheticDataset } = await import('../../data/synthetic.js');
+  const c = parseTrainConfig(p.config);
+  const m = c.model;
+  const o = { numClasses: m.num_classes, channels: m.in_channels, height: m.image_size, width: m.image_size };
+  const data = {
+    train: syntheticDataset({ ...o, perClass: c.data.num_valid_per_class + c.data.n1 + c.data.m1, seed: 11 }),
+    test: syntheticDataset({ ...o, perClass: 5, seed: 12 }),
+  };
+  type Ck = { tensors: Record<string, StTensor>; meta: Record<string, string> };
+  const run = async (cfg: typeof c, resume: Ck | null) => {
+    const saved: Ck[] = [];
+    await train(rt, cfg, data, {
+      emit: () => undefined,
+      saveCheckpoint: async (tensors, meta) => { saved.push({ tensors, meta }); },
+    }, resume?.tensors ?? null, resume?.meta ?? null);
+    return saved;
+  };
+  const straight = await run(c, null);
+  const first = await run({ ...c, max_iter: p.stopAt }, null);
+  const resumed = await run(c, first[first.length - 1]);
+  const a = straight[straight.length - 1].tensors, b = resumed[resumed.length - 1].tensors;
+  let maxDiff = 0;
+  const names = Object.keys(a).sort();
+  for (const n of names) {
+    const x = a[n].data as ArrayLike<number | bigint>, y = b[n].data as ArrayLike<number | bigint>;
+    for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(Number(x[i]) - Number(y[i])));
+  }
+  const checksum = (t: Record<string, StTensor>) => names.map((n) => Array.from(t[n].data as ArrayLike<number | bigint>, Number).reduce((s, v) => s + Math.abs(v), 0));
+  return { maxDiff: [maxDiff], checksumA: checksum(a), checksumB: checksum(b), steps: [Number(a.step.data[0]), Number(b.step.data[0])], tensors: [names.length] };
 };
