@@ -16,3 +16,27 @@ export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwar
 export { batchnormForwardTrain, batchnormForwardEval, batchnormBackward, batchnormScratchShape, type BatchNormOptions } from './kernels/batchnorm.js';
 export { leakyReluForward, leakyReluBackward, add, axpy, fill, copy } from './kernels/elementwise.js';
 export { globalAvgPoolForward, globalAvgPoolBackward } from './kernels/pool.js';
+export { dasoPseudoLabel, dasoRefreshHistogram, pseudoLabelUniforms, type PseudoLabelSwitches } from './kernels/daso.js';
+export { augmentBatch, packU8ToU32, CIFAR10_NORM, CIFAR100_NORM, FASHION_MNIST_NORM, type Normalisation } from './kernels/augment.js';
+
+// Autograd-lite, the model, and training.
+export { Tape, Var } from './graph/tape.js';
+export { wrnSpec, type WrnConfig, type WrnSpec } from './nn/wrn-spec.js';
+export { WrnState, encoderForward, classifierForward, ParamVars } from './nn/wrn.js';
+export { readSafetensors, writeSafetensors, validateTensors, type StTensor } from './nn/safetensors.js';
+export { TrainState } from './train/model-state.js';
+export { DasoState } from './ssl/daso-state.js';
+export { buildSslStep, type SslStep, type StepTensors } from './ssl/ssl-step.js';
+export { parseStepConfig, type StepConfig } from './train/config.js';
+export { parseTrainConfig, type TrainConfig } from './train/train-config.js';
+export { PRESETS } from './train/presets.js';
+export { train, type TrainEvent, type TrainHooks, type EvalRecord } from './train/trainer.js';
+export { exportCheckpoint, loadCheckpoint } from './train/checkpoint.js';
+
+// Data.
+export { loadIdxDataset, gunzipIfNeeded } from './data/idx.js';
+export { parseCifar10, parseCifar100 } from './data/cifar.js';
+export { syntheticDataset } from './data/synthetic.js';
+export { longTailSplit, longTailCounts } from './data/split.js';
+export { EpochSampler } from './data/sampler.js';
+export type { ImageDataset } from './data/dataset.js';

@@ -4,8 +4,10 @@ import { describeAdapter } from '../gpu/device.js';
 import { Runtime } from '../gpu/runtime.js';
 import { benchKernels } from './bench.js';
 import { benchTable, type BenchRow } from './bench-table.js';
+import { batchGrid, wireBatchGrid, type BatchGridOptions, type BatchGridSummary } from './batch-grid.js';
 import { ops } from './ops/index.js';
 import { runStepFromFiles, type StepRequest } from './step-runner.js';
+import { benchStep, type StepBenchCase, type StepBenchRow } from './step-bench.js';
 import { runTraining, type TrainRequest } from './train-runner.js';
 
 interface Daso {
@@ -13,8 +15,11 @@ interface Daso {
   runOp(name: string, params: unknown, inputs: Record<string, number[]>): Promise<{ ok: true; outputs: Record<string, number[]> } | { ok: false; error: string }>;
   memory(): ReturnType<Runtime['pool']['report']>;
   bench(opts: { filter?: string; reps: number; verbose?: boolean }): Promise<BenchRow[]>;
+  benchStep(opts: { case: StepBenchCase; reps: number; verbose?: boolean }): Promise<{ ok: true; row: StepBenchRow } | { ok: false; error: string }>;
   step(req: StepRequest): Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
   train(req: TrainRequest): Promise<{ ok: true } | { ok: false; error: string }>;
+  /** The augmentation debug view's summary (draws into the page's canvas too); rejects on errors. */
+  batchGrid(opts: Omit<BatchGridOptions, 'canvas'>): Promise<BatchGridSummary>;
 }
 
 declare global {
@@ -61,9 +66,18 @@ window.dasoReady = (async () => {
           return { ok: false, error: (e as Error).message ?? String(e) };
         }
       },
+      batchGrid: (opts) => batchGrid(rt, { ...opts, canvas: document.getElementById('grid-canvas') as HTMLCanvasElement | null }),
       bench: (opts) => benchKernels(rt, opts, opts.verbose ? (r) => console.log(`bench ${r.kernel} ${r.shape}: ${r.gpuMs?.toFixed(3)} ms`) : undefined),
+      async benchStep(opts) {
+        try {
+          return { ok: true, row: await benchStep(rt, opts.case, { reps: opts.reps, log: opts.verbose ? (m) => console.log(`bench-step ${m}`) : undefined }) };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message ?? String(e) };
+        }
+      },
     };
     wireBenchButton(rt);
+    wireBatchGrid(rt);
     return rt.info;
   } catch (e) {
     if (status) status.textContent = `No WebGPU: ${(e as Error).message}`;

@@ -1,0 +1,106 @@
+// `daso bench-step`: the training-step benchmark in headless Chromium. For each configuration: wall time per step,
+// images/s, dispatches and submissions per step, peak GPU memory, and a per-kernel GPU profile (timestamp queries,
+// one pass per dispatch). Prints markdown tables and writes JSON atomically (after every case, so a long run that is
+// stopped keeps the cases it finished).
+import { launchChromium, openHarness } from './browser.js';
+import { writeAtomic } from './bench.js';
+import { startServer } from './server.js';
+import type { StepBenchCase, StepBenchRow } from '../harness/step-bench.js';
+import { DEFAULT_STEP_CONFIG, type Algorithm, type StepConfig } from '../train/config.js';
+import { PRESETS } from '../train/presets.js';
+import type { WrnConfig } from '../nn/wrn-spec.js';
+
+export interface StepBenchOptions {
+  /** Case names; empty: the default cases. */
+  configs: string[];
+  reps: number;
+  out: string;
+  verbose: boolean;
+}
+
+function stepConfig(base: StepConfig, algorithm: Algorithm, model?: WrnConfig): StepConfig {
+  return {
+    algorithm, model: { ...(model ?? base.model) }, optim: { ...base.optim }, ema_decay: base.ema_decay,
+    max_iter: base.max_iter, ssl: { ...base.ssl }, daso: { ...base.daso },
+  };
+}
+
+const FMNIST = PRESETS['fashion-mnist-lt'];
+const WRN28_2: WrnConfig = { depth: 28, width: 2, in_channels: 3, num_classes: 10, image_size: 32 };
+
+export const STEP_BENCH_CASES: StepBenchCase[] = [
+  { name: 'fmnist-daso', label: 'WRN-10-1 1x28x28 K=10', cfg: stepConfig(FMNIST, 'daso'), B: 16, Bu: 32 },
+  { name: 'fmnist-fixmatch', label: 'WRN-10-1 1x28x28 K=10', cfg: stepConfig(FMNIST, 'fixmatch'), B: 16, Bu: 32 },
+  { name: 'wrn28-2-sup-b64', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'supervised', WRN28_2), B: 64, Bu: 0 },
+  { name: 'wrn28-2-sup-b320', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'supervised', WRN28_2), B: 320, Bu: 0 },
+  { name: 'wrn28-2-daso-b64', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'daso', WRN28_2), B: 64, Bu: 128 },
+];
+export const DEFAULT_STEP_BENCH = ['fmnist-daso', 'fmnist-fixmatch'];
+
+export function selectCases(names: string[]): StepBenchCase[] {
+  const want = names.length ? names : DEFAULT_STEP_BENCH;
+  return want.map((n) => {
+    const c = STEP_BENCH_CASES.find((x) => x.name === n);
+    if (!c) throw new Error(`bench-step: unknown config '${n}' (known: ${STEP_BENCH_CASES.map((x) => x.name).join(', ')})`);
+    return c;
+  });
+}
+
+const f = (x: number | null, d = 1) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
+
+/** The summary table: one row per case. */
+export function stepSummaryTable(rows: StepBenchRow[]): string {
+  const head = '| config | model | algorithm | B | Bu | dispatches | submissions/step | wall ms/step (median; all) | images/s | images incl. EMA fwd /s | GPU ms (sum of timed dispatches) | GPU sum / wall | peak GPU MiB |\n' +
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return [head, ...rows.map((r) => {
+    const subs = `${f(r.submissionsPerStep, 2)}${r.refreshEvery ? ` (+1 every ${r.refreshEvery} steps)` : ''}`;
+    const ema = r.imagesInclEma !== r.images ? `${f(r.imagesInclEmaPerSec, 2)} (${r.imagesInclEma} img)` : '-';
+    const ratio = r.gpuMsSum === null ? '-' : f(r.gpuMsSum / r.wallMsMedian, 2);
+    return `| ${r.name} | ${r.label} | ${r.algorithm} | ${r.B} | ${r.Bu} | ${r.dispatches} | ${subs} | ${f(r.wallMsMedian)} (${r.wallMs.map((x) => f(x)).join(', ')}) | ` +
+      `${f(r.imagesPerSec, 2)} (${r.images} img) | ${ema} | ${f(r.gpuMsSum)} | ${ratio} | ${f(r.peakAllocatedBytes / 2 ** 20)} |`;
+  })].join('\n');
+}
+
+/** The top-`n` kernels of one case by total GPU time. */
+export function stepKernelTable(r: StepBenchRow, n = 10): string {
+  if (r.gpuMsSum === null) return `${r.name}: no per-kernel profile (the adapter has no timestamp-query)`;
+  const head = `**${r.name}**: top ${Math.min(n, r.kernels.length)} of ${r.kernels.length} kernels by GPU time (one timed() step: ${f(r.gpuMsSum)} ms summed over ${r.dispatches} dispatches, each in its own pass; median wall step ${f(r.wallMsMedian)} ms)\n\n` +
+    '| # | kernel | dispatches | GPU ms | share | cum. share | GFLOP/s | slowest dispatch ms | its shape |\n|---:|---|---:|---:|---:|---:|---:|---:|---|';
+  let cum = 0;
+  return [head, ...r.kernels.slice(0, n).map((k, i) => {
+    cum += k.share;
+    return `| ${i + 1} | ${k.kernel} | ${k.dispatches} | ${f(k.gpuMs)} | ${f(100 * k.share)}% | ${f(100 * cum)}% | ${f(k.gflops, 2)} | ${f(k.maxMs, 2)} | ${k.maxShape} |`;
+  })].join('\n');
+}
+
+const NOTE = 'Wall: step.run(t) (one submission) -> onSubmittedWorkDone, after one warm-up step; timed steps run with DASO active ' +
+  '(t from daso.warmup). GPU ms: CommandList.timed() runs each dispatch in its own compute pass between timestamp queries; ' +
+  'that serialises the step, so the summed GPU time is an upper bound of the real step\'s GPU time. On SwiftShader the "GPU" is the CPU.';
+
+export async function runStepBench(root: string, o: StepBenchOptions): Promise<StepBenchRow[]> {
+  const cases = selectCases(o.configs);
+  const server = await startServer(root);
+  const chromium = await launchChromium();
+  const rows: StepBenchRow[] = [];
+  try {
+    const page = await openHarness(chromium.browser, server.url, o.verbose);
+    const info = await page.evaluate(() => (window as unknown as { dasoInfo: unknown }).dasoInfo);
+    process.stdout.write(`adapter: ${JSON.stringify(info)}\n`);
+    for (const c of cases) {
+      process.stdout.write(`running ${c.name} (${c.label}, ${c.cfg.algorithm}, B=${c.B}${c.Bu ? `, Bu=${c.Bu}` : ''}, reps ${o.reps})...\n`);
+      const res = (await page.evaluate(
+        (cs, reps, verbose) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps, verbose }),
+        c as never, o.reps, o.verbose,
+      )) as { ok: true; row: StepBenchRow } | { ok: false; error: string };
+      if (!res.ok) throw new Error(`bench-step ${c.name}: ${res.error}`);
+      rows.push(res.row);
+      process.stdout.write(`${stepKernelTable(res.row)}\n\n`);
+      writeAtomic(o.out, JSON.stringify({ date: new Date().toISOString(), adapter: info, reps: o.reps, note: NOTE, rows }, null, 2));
+    }
+    process.stdout.write(`${stepSummaryTable(rows)}\n\n${NOTE}\nwrote ${o.out}\n`);
+    return rows;
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+}
