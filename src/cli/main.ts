@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runBench } from './bench.js';
 import { startServer } from './server.js';
 import { runStep } from './step.js';
+import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
 import { runTrain } from './train.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -32,6 +33,10 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
 
 const USAGE = `usage: daso <command> [flags]
   bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries)
+  bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
+                                                          training-step benchmark + per-kernel GPU profile
+                                                          (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
+                                                          default: the first two)
   step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
                                                           one training step from files (see docs/CONFIG.md)
   train --config PRESET|FILE [--set key=value]... [--out-dir DIR] | --resume DIR
@@ -47,6 +52,17 @@ async function main(argv: string[]): Promise<void> {
         filter: f.filter as string | undefined,
         reps: (f.reps as number | undefined) ?? 5,
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/kernels-latest.json'),
+        verbose: !!f.verbose,
+      });
+      return;
+    }
+    case 'bench-step': {
+      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool' });
+      const c = (f.config as string | undefined)?.trim();
+      await runStepBench(ROOT, {
+        configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
+        reps: (f.reps as number | undefined) ?? 2,
+        out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/step-latest.json'),
         verbose: !!f.verbose,
       });
       return;
