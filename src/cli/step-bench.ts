@@ -73,12 +73,13 @@ export function stepKernelTable(r: StepBenchRow, n = 10): string {
   })].join('\n');
 }
 
-const NOTE = 'Wall: step.run(t) (one submission) -> onSubmittedWorkDone, after one warm-up step; timed steps run with DASO active ' +
+const NOTE = 'Wall: step.run(t) (one submission) -> onSubmittedWorkDone, after one warm-up step; DASO cases time steps with DASO active ' +
   '(t from daso.warmup). GPU ms: CommandList.timed() runs each dispatch in its own compute pass between timestamp queries; ' +
   'that serialises the step, so the summed GPU time is an upper bound of the real step\'s GPU time. On SwiftShader the "GPU" is the CPU.';
 
 export async function runStepBench(root: string, o: StepBenchOptions): Promise<StepBenchRow[]> {
   const cases = selectCases(o.configs);
+  if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error(`bench-step: --reps must be an integer >= 1, got ${o.reps}`);
   const server = await startServer(root);
   const chromium = await launchChromium();
   const rows: StepBenchRow[] = [];

@@ -65,6 +65,8 @@ export interface StepBenchRow {
   profileWallMs: number | null;
   /** All kernel groups, by total GPU ms, descending. */
   kernels: KernelGroup[];
+  /** Every dispatch of the profiled step in execution order: kernel, shape, GPU ms. */
+  timings: { kernel: string; shape: string; gpuMs: number }[];
   loss: number;
   adapter: string;
 }
@@ -134,6 +136,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
     let gpuMsSum: number | null = null;
     let profileWallMs: number | null = null;
     const kernels: KernelGroup[] = [];
+    let timingList: StepBenchRow['timings'] = [];
     if (rt.info?.timestamps) {
       log(`${c.name}: profiling one step (one pass per dispatch)`);
       const p0 = performance.now();
@@ -148,6 +151,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
         if (k.gpuNs > g.maxNs) { g.maxNs = k.gpuNs; g.maxShape = k.shape; }
         groups.set(k.name, g);
       }
+      timingList = timings.map((k) => ({ kernel: k.name, shape: k.shape, gpuMs: k.gpuNs / 1e6 }));
       const totalNs = timings.reduce((s, k) => s + k.gpuNs, 0);
       gpuMsSum = totalNs / 1e6;
       for (const [kernel, g] of groups) {
@@ -173,7 +177,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
       imagesInclEmaPerSec: imagesInclEma / (wallMsMedian / 1e3),
       peakAllocatedBytes: mem.peakAllocatedBytes,
       peakInUseBytes: mem.peakInUseBytes,
-      gpuMsSum, profileWallMs, kernels, loss, adapter,
+      gpuMsSum, profileWallMs, kernels, timings: timingList, loss, adapter,
     };
   } finally {
     step?.dispose();
