@@ -131,7 +131,9 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
       feed.next(step.io);
       step.run(t);
       const last = t + 1 === c.max_iter;
-      if ((t + 1) % c.train.log_every === 0 || last) {
+      const saving = (t + 1) % c.train.checkpoint_every === 0 || last;
+      // The loss is always checked before a checkpoint, so a NaN state is never written over the last good one.
+      if ((t + 1) % c.train.log_every === 0 || last || saving) {
         const l = await step.readLosses(t);
         if (!Number.isFinite(l.loss)) {
           throw new Error(`step ${t}: the loss is ${l.loss} (cls ${l.lossCls}, u ${l.lossU}, align ${l.lossAlign}); stopping. ` +
@@ -160,7 +162,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
         history.push(rec);
         hooks.emit({ type: 'eval', record: rec });
       }
-      if ((t + 1) % c.train.checkpoint_every === 0 || last) await checkpoint(t);
+      if (saving) await checkpoint(t);
       if (t === tStart && c.max_iter - tStart > 1) {
         // The first step includes one-time costs (pipeline warm-up); time from the second on.
         t0 = performance.now();
