@@ -125,7 +125,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     hooks.emit({ type: 'checkpoint', step: t + 1, name: 'checkpoint' });
   };
 
-  let t0 = performance.now(), tStart = st.step;
+  let t0 = performance.now(), tStart = st.step, timing = false;
   try {
     for (let t = st.step; t < c.max_iter; t++) {
       feed.next(step.io);
@@ -163,10 +163,13 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
         hooks.emit({ type: 'eval', record: rec });
       }
       if (saving) await checkpoint(t);
-      if (t === tStart && c.max_iter - tStart > 1) {
-        // The first step includes one-time costs (pipeline warm-up); time from the second on.
+      if (!timing && c.max_iter - t > 1) {
+        // The first step includes one-time costs (pipeline warm-up); the rate is measured from the second step on.
+        // (Steps are only submitted between readbacks, so the rate is exact at log steps, which wait for the GPU.)
+        await rt.device.queue.onSubmittedWorkDone();
         t0 = performance.now();
         tStart = t + 1;
+        timing = true;
       }
     }
     const final = await evaluate(c.max_iter - 1, true);
