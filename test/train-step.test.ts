@@ -51,3 +51,20 @@ describe('training run checkpoints (synthetic data, DASO, WRN-10-1 on 1x8x8)', (
     expect(Array.from(r.checksumB)).toEqual(Array.from(r.checksumA));
   });
 });
+
+describe('train-time logit adjustment', () => {
+  it('adds tau*log(pi) to the labeled logits before the CE, and the loss is the CE of the adjusted logits', async () => {
+    const adjust = [Math.log(0.7), Math.log(0.2), Math.log(0.1)];
+    const r = await runOp('logit_adjust_check', { config: tiny, batch: 6, adjust });
+    const K = 3;
+    let ce = 0;
+    for (let i = 0; i < 6; i++) {
+      for (let k = 0; k < K; k++) expect(r.logitsLa[i * K + k] - r.logits[i * K + k]).toBeCloseTo(adjust[k], 5);
+      const row = Array.from({ length: K }, (_, k) => r.logitsLa[i * K + k]);
+      const m = Math.max(...row);
+      ce += Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) + m - row[i % K];
+    }
+    expect(r.lossLa[0]).toBeCloseTo(ce / 6, 5);
+    expect(Math.abs(r.lossLa[0] - r.loss[0])).toBeGreaterThan(1e-3);
+  });
+});

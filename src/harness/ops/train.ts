@@ -70,3 +70,24 @@ trainOps.train_resume_check = async (rt, p: { config: unknown; stopAt: number })
   const checksum = (t: Record<string, StTensor>) => names.map((n) => Array.from(t[n].data as ArrayLike<number | bigint>, Number).reduce((s, v) => s + Math.abs(v), 0));
   return { maxDiff: [maxDiff], checksumA: checksum(a), checksumB: checksum(b), steps: [Number(a.step.data[0]), Number(b.step.data[0])], tensors: [names.length] };
 };
+
+/** One supervised step with and without train-time logit adjustment from the same state and batch: returns both
+ * labeled logits (they must differ by exactly tau*log(pi) per class) and the first step's gradient of the bias. */
+trainOps.logit_adjust_check = async (rt, p: { config: unknown; batch: number; adjust: number[] }) => {
+  const cfg = parseStepConfig(p.config);
+  const out: Record<string, number[]> = {};
+  for (const withLa of [false, true]) {
+    const st = new TrainState(rt, cfg.model);
+    st.initialise(1);
+    const step = await buildSslStep(st, cfg, p.batch, 0, null, withLa ? { logitAdjust: Float32Array.from(p.adjust) } : {});
+    const rnd = rngFromSeed(9);
+    rt.pool.write(step.io.xLb, normal(rnd, step.io.xLb.size, 1));
+    rt.pool.write(step.io.yLb, Int32Array.from({ length: p.batch }, (_, i) => i % cfg.model.num_classes));
+    step.run(0);
+    out[withLa ? 'logitsLa' : 'logits'] = Array.from(await rt.read(step.io.logitsLb));
+    out[withLa ? 'lossLa' : 'loss'] = [(await step.readLosses(0)).lossCls];
+    step.dispose();
+    st.dispose();
+  }
+  return out;
+};
