@@ -42,7 +42,9 @@ export async function launchChromium(extraFlags: string[] = []): Promise<Launche
     headless: true,
     args: [...CHROMIUM_FLAGS, ...extraFlags],
     userDataDir,
-    protocolTimeout: 1_800_000,
+    // A CDP call may legitimately take long on SwiftShader (a WRN-28-2 batch-320 step is minutes); training does not
+    // hold one call open at all (see cli/train.ts), but benchmarks do.
+    protocolTimeout: 24 * 3_600_000,
   });
   return {
     browser,

@@ -161,10 +161,21 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
           break;
       }
     });
-    const res = (await page.evaluate(
-      (req) => (window as unknown as { daso: { train: (r: unknown) => Promise<unknown> } }).daso.train(req),
+    // The run can last hours: start it and wait for the page to call back, rather than holding one CDP call open
+    // (puppeteer's protocol timeout would end a long evaluate).
+    type Result = { ok: true } | { ok: false; error: string };
+    let finish: (r: Result) => void = () => undefined;
+    const finished = new Promise<Result>((ok) => { finish = ok; });
+    await page.exposeFunction('dasoFinished', (r: Result) => finish(r));
+    const crashed = new Promise<Result>((ok) => page.once('error', (e) => ok({ ok: false, error: `the page crashed: ${e.message}` })));
+    await page.evaluate(
+      (req) => {
+        const w = window as unknown as { daso: { train: (r: unknown) => Promise<unknown> }; dasoFinished: (r: unknown) => void };
+        void w.daso.train(req).then((r) => w.dasoFinished(r));
+      },
       { config, train: trainRef, test: testRef, resumeUrl: resumeBytes ? '/io/resume' : null } as never,
-    )) as { ok: true } | { ok: false; error: string };
+    );
+    const res = await Promise.race([finished, crashed]);
     if (!res.ok) throw new Error(res.error);
   } finally {
     await chromium.close();
