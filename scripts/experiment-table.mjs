@@ -1,0 +1,33 @@
+// Summarises finished runs (runs/<dir>/final.json and metrics.jsonl) as the README's experiment tables.
+// usage: node scripts/experiment-table.mjs runs/exp-daso-seed0 runs/exp-fixmatch-seed0 ...
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
+const rows = process.argv.slice(2).map((dir) => {
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  const fin = JSON.parse(readFileSync(join(dir, 'final.json'), 'utf8'));
+  const evals = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // Pseudo-label statistics accumulated over all logged steps after the warm-up (readbacks every log_every steps).
+  const pl = evals.map((e) => e.pseudo_label).filter(Boolean);
+  return { dir: basename(dir), cfg, fin, evals, pl };
+});
+
+console.log('| run | algorithm | seed | steps | test top-1 | balanced acc | top-1 with test-time LA | median of last evals (subset) |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  const t = r.fin.final.test;
+  console.log(`| ${r.dir} | ${r.cfg.algorithm} | ${r.cfg.train.seed} | ${r.cfg.max_iter} | ${pct(t.top1)} | ${pct(t.balanced)} | ${pct(t.top1_la)} | ${pct(r.fin.median.top1)} |`);
+}
+console.log('\nPer-class test recall, class 0 (head) to 9 (tail), final EMA model on the full test set:\n');
+console.log('| run | ' + Array.from({ length: rows[0]?.fin.final.test.recall.length ?? 0 }, (_, k) => `c${k}`).join(' | ') + ' |');
+console.log('|---|' + (rows[0]?.fin.final.test.recall.map(() => '---:').join('|') ?? '') + '|');
+for (const r of rows) console.log(`| ${r.dir} | ${r.fin.final.test.recall.map(pct).join(' | ')} |`);
+console.log('\nPseudo-labels on the unlabeled batches read back in the last evaluation period (all / confident = mask 1):\n');
+console.log('| run | mask ratio | PL accuracy | per-class recall (all) | per-class precision (confident) |');
+console.log('|---|---:|---:|---|---|');
+for (const r of rows) {
+  const p = r.pl[r.pl.length - 1];
+  if (!p) continue;
+  console.log(`| ${r.dir} | ${p.mask_ratio.toFixed(2)} | ${pct(p.top1)} | ${p.recall.map(pct).join(' ')} | ${p.confident.precision.map(pct).join(' ')} |`);
+}
