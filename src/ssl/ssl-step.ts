@@ -61,7 +61,7 @@ export interface SslStep {
   dispatches: number;
   /** Runs step t: per-step uniforms, one submission, then (DASO) the histogram refresh when due. */
   run(t: number): void;
-  /** The unweighted-to-weighted loss parts of the last step: read back (a sync point: call only when needed). */
+  /** The loss parts of the last step, weighted by their lambdas, read back (a sync point: call only when needed). */
   readLosses(t: number): Promise<{ loss: number; lossCls: number; lossU: number; lossAlign: number }>;
   dispose(): void;
 }
@@ -134,12 +134,11 @@ export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, B
   }
   const logitsL = classifierForward(tape, P, zl, ones(B, 'ones_b', [1, B]), 'lb', biasLb);
   io.logitsLb = logitsL.t;
-  const seeds: [Var, Tensor][] = [];
+  // A loss kernel writes d(loss)/d(v) straight into v's gradient buffer: that is the seed of the backward pass.
   const seed = (v: Var, label: string) => {
     const g = T([...v.shape], label);
     v.grad = g;
     v.gradWritten = true;
-    seeds.push([v, g]);
     return g;
   };
   const rowsB = T([B], 'loss_rows_cls');
