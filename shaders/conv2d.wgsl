@@ -135,3 +135,257 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// v2: v1 with the weights read as vec4s from a packed copy and a 8 x 8 block per thread.
+//   conv2d_pack_weights (main_pack_forward) writes wp[(c*R*R + tap) * KP + k] = w[k, c, tap] (0 for k >= K),
+//   KP = K rounded up to 16, once per step (the weights do not change inside a step; 0.1% of the conv's work).
+//   Each thread computes 8 output pixels (two vec4 pixel lanes, A and B) x 8 output channels: per input channel
+//   and tap it does 8 scalar x loads and 2 vec4 weight loads for 64 multiply-adds (v1: 4 + 8 scalar loads for 32).
+//   On SwiftShader a load costs far more than an FMA (every lane gathers and bounds-checks), so loads per FMA is
+//   what sets the speed.
+@group(0) @binding(1) var<storage, read> wp: array<vec4f>;
+@group(0) @binding(0) var<storage, read> w_src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> wp_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main_pack_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KP = (K + 15u) / 16u * 16u;
+  let RR = R * R;
+  if (g >= C * RR * KP) { return; }
+  let k = g % KP;
+  let ct = g / KP; // c * RR + tap
+  wp_out[g] = select(0.0, w_src[min(k, K - 1u) * C * RR + ct], k < K);
+}
+
+@compute @workgroup_size(WG)
+fn main_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KB = (K + 7u) / 8u;
+  let KV = (K + 15u) / 16u * 4u; // vec4s per packed weight row
+  let M = N * OH * OW;
+  let m0 = (g / KB) * 8u;
+  let kb = g % KB;
+  if (m0 >= M) { return; }
+  let OHW = OH * OW;
+  let HW = H * W;
+  let RR = R * R;
+
+  var xbA: vec4u; var ihA: vec4i; var iwA: vec4i;
+  var xbB: vec4u; var ihB: vec4i; var iwB: vec4i;
+  for (var i = 0u; i < 4u; i++) {
+    let ma = min(m0 + i, M - 1u);
+    let pa = ma % OHW;
+    xbA[i] = (ma / OHW) * C * HW;
+    ihA[i] = i32((pa / OW) * STRIDE) - i32(PAD);
+    iwA[i] = i32((pa % OW) * STRIDE) - i32(PAD);
+    let mb = min(m0 + 4u + i, M - 1u);
+    let pb = mb % OHW;
+    xbB[i] = (mb / OHW) * C * HW;
+    ihB[i] = i32((pb / OW) * STRIDE) - i32(PAD);
+    iwB[i] = i32((pb % OW) * STRIDE) - i32(PAD);
+  }
+
+  // a_j: channel 8kb + j for pixel lanes A; b_j: the same for lanes B. Named, not an array (see main).
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+  var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+  var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0);
+  for (var kh = 0u; kh < R; kh++) {
+    let iha = ihA + vec4i(i32(kh));
+    let ihb = ihB + vec4i(i32(kh));
+    let rowA = vec4u(iha) < vec4u(H);
+    let rowB = vec4u(ihb) < vec4u(H);
+    for (var kw = 0u; kw < R; kw++) {
+      let iwa = iwA + vec4i(i32(kw));
+      let iwb = iwB + vec4i(i32(kw));
+      let okA = rowA & (vec4u(iwa) < vec4u(W));
+      let okB = rowB & (vec4u(iwb) < vec4u(W));
+      if (!any(okA) && !any(okB)) { continue; }
+      let offA = xbA + select(vec4u(0u), vec4u(iha) * W + vec4u(iwa), okA);
+      let offB = xbB + select(vec4u(0u), vec4u(ihb) * W + vec4u(iwb), okB);
+      var wi = (kh * R + kw) * KV + 2u * kb;
+      for (var c = 0u; c < C; c++) {
+        let co = c * HW;
+        let xa = select(vec4f(0.0), vec4f(x[offA.x + co], x[offA.y + co], x[offA.z + co], x[offA.w + co]), okA);
+        let xb = select(vec4f(0.0), vec4f(x[offB.x + co], x[offB.y + co], x[offB.z + co], x[offB.w + co]), okB);
+        let wl = wp[wi];
+        let wh = wp[wi + 1u];
+        wi += RR * KV;
+        a0 += xa * wl.x; a1 += xa * wl.y; a2 += xa * wl.z; a3 += xa * wl.w;
+        a4 += xa * wh.x; a5 += xa * wh.y; a6 += xa * wh.z; a7 += xa * wh.w;
+        b0 += xb * wl.x; b1 += xb * wl.y; b2 += xb * wl.z; b3 += xb * wl.w;
+        b4 += xb * wh.x; b5 += xb * wh.y; b6 += xb * wh.z; b7 += xb * wh.w;
+      }
+    }
+  }
+
+  let k0 = kb * 8u;
+  let accA = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  let accB = array<vec4f, 8>(b0, b1, b2, b3, b4, b5, b6, b7);
+  for (var i = 0u; i < 4u; i++) {
+    let ma = m0 + i;
+    let mb = m0 + 4u + i;
+    let oa = (ma / OHW) * K * OHW + ma % OHW;
+    let ob = (mb / OHW) * K * OHW + mb % OHW;
+    for (var j = 0u; j < 8u; j++) {
+      if (k0 + j < K) {
+        if (ma < M) { store(oa + (k0 + j) * OHW, accA[j][i]); }
+        if (mb < M) { store(ob + (k0 + j) * OHW, accB[j][i]); }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// v3: v2 with larger blocks: 16 pixels x 8 channels (main_v3_16x8) or 8 pixels x 16 channels (main_v3_8x16), i.e.
+// 16 + 2 or 8 + 4 loads per 128 multiply-adds (v2: 8 + 2 per 64). 32 vec4 accumulators no longer fit in registers
+// (SwiftShader keeps one register per scalar per SIMD lane group), but spills are cheap next to gathered loads.
+// Which block is faster depends on the shape: src/kernels/conv2d-tiles.ts holds the table, regenerated from the
+// `conv2d_forward.v3-*` rows of `npm run bench` (scripts/conv-tile-table.mjs). Measured on SwiftShader (2 cores,
+// batch 64, the experiment paused; GFLOP/s, 8x8 / 16x8 / 8x16 / 12x8 / 4x16): stage1 32->32 @32 2.66 / 2.87 / 2.48
+// / 1.98 / 2.12; stage3 128->128 @8 2.16 / 2.83 / 3.26 / 2.87 / 2.47. 12x8 and 4x16 were dropped.
+@compute @workgroup_size(WG)
+fn main_v3_16x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KB = (K + 7u) / 8u;
+  let KV = (K + 15u) / 16u * 4u; // vec4s per packed weight row
+  let M = N * OH * OW;
+  let m0 = (g / KB) * 16u;
+  let kb = g % KB;
+  if (m0 >= M) { return; }
+  let OHW = OH * OW;
+  let HW = H * W;
+  let RR = R * R;
+  var xb0: vec4u; var ih0: vec4i; var iw0: vec4i;
+  var xb1: vec4u; var ih1: vec4i; var iw1: vec4i;
+  var xb2: vec4u; var ih2: vec4i; var iw2: vec4i;
+  var xb3: vec4u; var ih3: vec4i; var iw3: vec4i;
+  for (var i = 0u; i < 4u; i++) {
+    let mi0 = min(m0 + 0u + i, M - 1u); let q0 = mi0 % OHW;
+    xb0[i] = (mi0 / OHW) * C * HW; ih0[i] = i32((q0 / OW) * STRIDE) - i32(PAD); iw0[i] = i32((q0 % OW) * STRIDE) - i32(PAD);
+    let mi1 = min(m0 + 4u + i, M - 1u); let q1 = mi1 % OHW;
+    xb1[i] = (mi1 / OHW) * C * HW; ih1[i] = i32((q1 / OW) * STRIDE) - i32(PAD); iw1[i] = i32((q1 % OW) * STRIDE) - i32(PAD);
+    let mi2 = min(m0 + 8u + i, M - 1u); let q2 = mi2 % OHW;
+    xb2[i] = (mi2 / OHW) * C * HW; ih2[i] = i32((q2 / OW) * STRIDE) - i32(PAD); iw2[i] = i32((q2 % OW) * STRIDE) - i32(PAD);
+    let mi3 = min(m0 + 12u + i, M - 1u); let q3 = mi3 % OHW;
+    xb3[i] = (mi3 / OHW) * C * HW; ih3[i] = i32((q3 / OW) * STRIDE) - i32(PAD); iw3[i] = i32((q3 % OW) * STRIDE) - i32(PAD);
+  }
+  var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0); var a0_2 = vec4f(0.0); var a0_3 = vec4f(0.0); var a0_4 = vec4f(0.0); var a0_5 = vec4f(0.0); var a0_6 = vec4f(0.0); var a0_7 = vec4f(0.0);
+  var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0); var a1_2 = vec4f(0.0); var a1_3 = vec4f(0.0); var a1_4 = vec4f(0.0); var a1_5 = vec4f(0.0); var a1_6 = vec4f(0.0); var a1_7 = vec4f(0.0);
+  var a2_0 = vec4f(0.0); var a2_1 = vec4f(0.0); var a2_2 = vec4f(0.0); var a2_3 = vec4f(0.0); var a2_4 = vec4f(0.0); var a2_5 = vec4f(0.0); var a2_6 = vec4f(0.0); var a2_7 = vec4f(0.0);
+  var a3_0 = vec4f(0.0); var a3_1 = vec4f(0.0); var a3_2 = vec4f(0.0); var a3_3 = vec4f(0.0); var a3_4 = vec4f(0.0); var a3_5 = vec4f(0.0); var a3_6 = vec4f(0.0); var a3_7 = vec4f(0.0);
+  for (var kh = 0u; kh < R; kh++) {
+    let ihh0 = ih0 + vec4i(i32(kh)); let row0 = vec4u(ihh0) < vec4u(H);
+    let ihh1 = ih1 + vec4i(i32(kh)); let row1 = vec4u(ihh1) < vec4u(H);
+    let ihh2 = ih2 + vec4i(i32(kh)); let row2 = vec4u(ihh2) < vec4u(H);
+    let ihh3 = ih3 + vec4i(i32(kh)); let row3 = vec4u(ihh3) < vec4u(H);
+    for (var kw = 0u; kw < R; kw++) {
+      let iww0 = iw0 + vec4i(i32(kw)); let ok0 = row0 & (vec4u(iww0) < vec4u(W));
+      let iww1 = iw1 + vec4i(i32(kw)); let ok1 = row1 & (vec4u(iww1) < vec4u(W));
+      let iww2 = iw2 + vec4i(i32(kw)); let ok2 = row2 & (vec4u(iww2) < vec4u(W));
+      let iww3 = iw3 + vec4i(i32(kw)); let ok3 = row3 & (vec4u(iww3) < vec4u(W));
+      if (!any(ok0) && !any(ok1) && !any(ok2) && !any(ok3)) { continue; }
+      let off0 = xb0 + select(vec4u(0u), vec4u(ihh0) * W + vec4u(iww0), ok0);
+      let off1 = xb1 + select(vec4u(0u), vec4u(ihh1) * W + vec4u(iww1), ok1);
+      let off2 = xb2 + select(vec4u(0u), vec4u(ihh2) * W + vec4u(iww2), ok2);
+      let off3 = xb3 + select(vec4u(0u), vec4u(ihh3) * W + vec4u(iww3), ok3);
+      var wi = (kh * R + kw) * KV + 2u * kb;
+      for (var c = 0u; c < C; c++) {
+        let co = c * HW;
+        let x0 = select(vec4f(0.0), vec4f(x[off0.x + co], x[off0.y + co], x[off0.z + co], x[off0.w + co]), ok0);
+        let x1 = select(vec4f(0.0), vec4f(x[off1.x + co], x[off1.y + co], x[off1.z + co], x[off1.w + co]), ok1);
+        let x2 = select(vec4f(0.0), vec4f(x[off2.x + co], x[off2.y + co], x[off2.z + co], x[off2.w + co]), ok2);
+        let x3 = select(vec4f(0.0), vec4f(x[off3.x + co], x[off3.y + co], x[off3.z + co], x[off3.w + co]), ok3);
+        let w0 = wp[wi + 0u];
+        let w1 = wp[wi + 1u];
+        wi += RR * KV;
+        a0_0 += x0 * w0.x; a0_1 += x0 * w0.y; a0_2 += x0 * w0.z; a0_3 += x0 * w0.w; a0_4 += x0 * w1.x; a0_5 += x0 * w1.y; a0_6 += x0 * w1.z; a0_7 += x0 * w1.w;
+        a1_0 += x1 * w0.x; a1_1 += x1 * w0.y; a1_2 += x1 * w0.z; a1_3 += x1 * w0.w; a1_4 += x1 * w1.x; a1_5 += x1 * w1.y; a1_6 += x1 * w1.z; a1_7 += x1 * w1.w;
+        a2_0 += x2 * w0.x; a2_1 += x2 * w0.y; a2_2 += x2 * w0.z; a2_3 += x2 * w0.w; a2_4 += x2 * w1.x; a2_5 += x2 * w1.y; a2_6 += x2 * w1.z; a2_7 += x2 * w1.w;
+        a3_0 += x3 * w0.x; a3_1 += x3 * w0.y; a3_2 += x3 * w0.z; a3_3 += x3 * w0.w; a3_4 += x3 * w1.x; a3_5 += x3 * w1.y; a3_6 += x3 * w1.z; a3_7 += x3 * w1.w;
+      }
+    }
+  }
+  let k0 = kb * 8u;
+  let acc0 = array<vec4f, 8>(a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7);
+  let acc1 = array<vec4f, 8>(a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7);
+  let acc2 = array<vec4f, 8>(a2_0, a2_1, a2_2, a2_3, a2_4, a2_5, a2_6, a2_7);
+  let acc3 = array<vec4f, 8>(a3_0, a3_1, a3_2, a3_3, a3_4, a3_5, a3_6, a3_7);
+  for (var i = 0u; i < 4u; i++) {
+    let mm0 = m0 + 0u + i; let o0 = (mm0 / OHW) * K * OHW + mm0 % OHW;
+    let mm1 = m0 + 4u + i; let o1 = (mm1 / OHW) * K * OHW + mm1 % OHW;
+    let mm2 = m0 + 8u + i; let o2 = (mm2 / OHW) * K * OHW + mm2 % OHW;
+    let mm3 = m0 + 12u + i; let o3 = (mm3 / OHW) * K * OHW + mm3 % OHW;
+    for (var j = 0u; j < 8u; j++) {
+      if (k0 + j < K) {
+        if (mm0 < M) { store(o0 + (k0 + j) * OHW, acc0[j][i]); }
+        if (mm1 < M) { store(o1 + (k0 + j) * OHW, acc1[j][i]); }
+        if (mm2 < M) { store(o2 + (k0 + j) * OHW, acc2[j][i]); }
+        if (mm3 < M) { store(o3 + (k0 + j) * OHW, acc3[j][i]); }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_v3_8x16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KB = (K + 15u) / 16u;
+  let KV = (K + 15u) / 16u * 4u; // vec4s per packed weight row
+  let M = N * OH * OW;
+  let m0 = (g / KB) * 8u;
+  let kb = g % KB;
+  if (m0 >= M) { return; }
+  let OHW = OH * OW;
+  let HW = H * W;
+  let RR = R * R;
+  var xb0: vec4u; var ih0: vec4i; var iw0: vec4i;
+  var xb1: vec4u; var ih1: vec4i; var iw1: vec4i;
+  for (var i = 0u; i < 4u; i++) {
+    let mi0 = min(m0 + 0u + i, M - 1u); let q0 = mi0 % OHW;
+    xb0[i] = (mi0 / OHW) * C * HW; ih0[i] = i32((q0 / OW) * STRIDE) - i32(PAD); iw0[i] = i32((q0 % OW) * STRIDE) - i32(PAD);
+    let mi1 = min(m0 + 4u + i, M - 1u); let q1 = mi1 % OHW;
+    xb1[i] = (mi1 / OHW) * C * HW; ih1[i] = i32((q1 / OW) * STRIDE) - i32(PAD); iw1[i] = i32((q1 % OW) * STRIDE) - i32(PAD);
+  }
+  var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0); var a0_2 = vec4f(0.0); var a0_3 = vec4f(0.0); var a0_4 = vec4f(0.0); var a0_5 = vec4f(0.0); var a0_6 = vec4f(0.0); var a0_7 = vec4f(0.0); var a0_8 = vec4f(0.0); var a0_9 = vec4f(0.0); var a0_10 = vec4f(0.0); var a0_11 = vec4f(0.0); var a0_12 = vec4f(0.0); var a0_13 = vec4f(0.0); var a0_14 = vec4f(0.0); var a0_15 = vec4f(0.0);
+  var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0); var a1_2 = vec4f(0.0); var a1_3 = vec4f(0.0); var a1_4 = vec4f(0.0); var a1_5 = vec4f(0.0); var a1_6 = vec4f(0.0); var a1_7 = vec4f(0.0); var a1_8 = vec4f(0.0); var a1_9 = vec4f(0.0); var a1_10 = vec4f(0.0); var a1_11 = vec4f(0.0); var a1_12 = vec4f(0.0); var a1_13 = vec4f(0.0); var a1_14 = vec4f(0.0); var a1_15 = vec4f(0.0);
+  for (var kh = 0u; kh < R; kh++) {
+    let ihh0 = ih0 + vec4i(i32(kh)); let row0 = vec4u(ihh0) < vec4u(H);
+    let ihh1 = ih1 + vec4i(i32(kh)); let row1 = vec4u(ihh1) < vec4u(H);
+    for (var kw = 0u; kw < R; kw++) {
+      let iww0 = iw0 + vec4i(i32(kw)); let ok0 = row0 & (vec4u(iww0) < vec4u(W));
+      let iww1 = iw1 + vec4i(i32(kw)); let ok1 = row1 & (vec4u(iww1) < vec4u(W));
+      if (!any(ok0) && !any(ok1)) { continue; }
+      let off0 = xb0 + select(vec4u(0u), vec4u(ihh0) * W + vec4u(iww0), ok0);
+      let off1 = xb1 + select(vec4u(0u), vec4u(ihh1) * W + vec4u(iww1), ok1);
+      var wi = (kh * R + kw) * KV + 4u * kb;
+      for (var c = 0u; c < C; c++) {
+        let co = c * HW;
+        let x0 = select(vec4f(0.0), vec4f(x[off0.x + co], x[off0.y + co], x[off0.z + co], x[off0.w + co]), ok0);
+        let x1 = select(vec4f(0.0), vec4f(x[off1.x + co], x[off1.y + co], x[off1.z + co], x[off1.w + co]), ok1);
+        let w0 = wp[wi + 0u];
+        let w1 = wp[wi + 1u];
+        let w2 = wp[wi + 2u];
+        let w3 = wp[wi + 3u];
+        wi += RR * KV;
+        a0_0 += x0 * w0.x; a0_1 += x0 * w0.y; a0_2 += x0 * w0.z; a0_3 += x0 * w0.w; a0_4 += x0 * w1.x; a0_5 += x0 * w1.y; a0_6 += x0 * w1.z; a0_7 += x0 * w1.w; a0_8 += x0 * w2.x; a0_9 += x0 * w2.y; a0_10 += x0 * w2.z; a0_11 += x0 * w2.w; a0_12 += x0 * w3.x; a0_13 += x0 * w3.y; a0_14 += x0 * w3.z; a0_15 += x0 * w3.w;
+        a1_0 += x1 * w0.x; a1_1 += x1 * w0.y; a1_2 += x1 * w0.z; a1_3 += x1 * w0.w; a1_4 += x1 * w1.x; a1_5 += x1 * w1.y; a1_6 += x1 * w1.z; a1_7 += x1 * w1.w; a1_8 += x1 * w2.x; a1_9 += x1 * w2.y; a1_10 += x1 * w2.z; a1_11 += x1 * w2.w; a1_12 += x1 * w3.x; a1_13 += x1 * w3.y; a1_14 += x1 * w3.z; a1_15 += x1 * w3.w;
+      }
+    }
+  }
+  let k0 = kb * 16u;
+  let acc0 = array<vec4f, 16>(a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13, a0_14, a0_15);
+  let acc1 = array<vec4f, 16>(a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9, a1_10, a1_11, a1_12, a1_13, a1_14, a1_15);
+  for (var i = 0u; i < 4u; i++) {
+    let mm0 = m0 + 0u + i; let o0 = (mm0 / OHW) * K * OHW + mm0 % OHW;
+    let mm1 = m0 + 4u + i; let o1 = (mm1 / OHW) * K * OHW + mm1 % OHW;
+    for (var j = 0u; j < 16u; j++) {
+      if (k0 + j < K) {
+        if (mm0 < M) { store(o0 + (k0 + j) * OHW, acc0[j][i]); }
+        if (mm1 < M) { store(o1 + (k0 + j) * OHW, acc1[j][i]); }
+      }
+    }
+  }
+}

@@ -220,3 +220,212 @@ fn main_backward_weight_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_w
   for (var s = 0u; s < SPLITS; s++) { acc += partials_in[s * KCRR + i]; }
   if (BETA != 0.0) { dw[i] = acc + BETA * dw[i]; } else { dw[i] = acc; }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// main_backward_input_v2: main_backward_input with vec4 weight loads from a packed copy and 8 pixels x 8 channels
+// per thread (the same change as conv2d_forward v2). conv2d_pack_weights (main_pack_backward_input) writes
+// wq[(k*R*R + tap) * CP + c] = w[k, c, tap] (0 for c >= C), CP = C rounded up to 8. Per output channel and tap a
+// thread does 8 scalar dy loads and 2 vec4 weight loads for 64 multiply-adds (v1: 4 + 8 scalar loads for 32).
+@group(0) @binding(0) var<storage, read> w_src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> wq_out: array<f32>;
+@group(0) @binding(1) var<storage, read> wq: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn main_pack_backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let CP = (C + 7u) / 8u * 8u;
+  let RR = R * R;
+  if (g >= K * RR * CP) { return; }
+  let c = g % CP;
+  let kt = g / CP; // k * RR + tap
+  let k = kt / RR;
+  let tap = kt % RR;
+  wq_out[g] = select(0.0, w_src[(k * C + min(c, C - 1u)) * RR + tap], c < C);
+}
+
+// Per-pixel-lane setup of main_backward_input for row r (clamped to the last row; `live` masks the padding).
+struct DgradRows { hp: vec4i, wp: vec4i, dybase: vec4u, dxoff: vec4u, live: vec4<bool> }
+
+fn dgrad_rows(r0: u32, MR: u32, HS: u32, WS: u32) -> DgradRows {
+  var o: DgradRows;
+  for (var i = 0u; i < 4u; i++) {
+    let r = min(r0 + i, MR - 1u);
+    let wq_ = r % WS;
+    let hq = (r / WS) % HS;
+    let n = (r / (WS * HS)) % N;
+    let cls = r / (WS * HS * N);
+    let h = cls / STRIDE + STRIDE * hq;
+    let wc = cls % STRIDE + STRIDE * wq_;
+    o.live[i] = r0 + i < MR && h < H && wc < W;
+    o.hp[i] = i32(h + PAD);
+    o.wp[i] = i32(wc + PAD);
+    o.dybase[i] = n * K * OH * OW;
+    o.dxoff[i] = n * C * H * W + min(h, H - 1u) * W + min(wc, W - 1u);
+  }
+  return o;
+}
+
+fn dgrad_store(o: u32, v: f32) {
+  if (BETA != 0.0) { dx[o] = v + BETA * dx[o]; } else { dx[o] = v; }
+}
+
+@compute @workgroup_size(WG)
+fn main_backward_input_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let CB = (C + 7u) / 8u;
+  let CV = CB * 2u; // vec4s per packed weight row
+  let HS = (H + STRIDE - 1u) / STRIDE;
+  let WS = (W + STRIDE - 1u) / STRIDE;
+  let MR = STRIDE * STRIDE * N * HS * WS;
+  let r0 = (g / CB) * 8u;
+  let cb = g % CB;
+  if (r0 >= MR) { return; }
+  let OHW = OH * OW;
+  let HW = H * W;
+  let RR = R * R;
+  let A = dgrad_rows(r0, MR, HS, WS);
+  let B = dgrad_rows(r0 + 4u, MR, HS, WS);
+
+  let S = i32(STRIDE);
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+  var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+  var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0);
+  for (var kh = 0u; kh < R; kh++) {
+    let tha = A.hp - vec4i(i32(kh));
+    let thb = B.hp - vec4i(i32(kh));
+    let oha = tha / S;
+    let ohb = thb / S;
+    let rowA = A.live & (tha >= vec4i(0)) & (tha == oha * S) & (oha < vec4i(i32(OH)));
+    let rowB = B.live & (thb >= vec4i(0)) & (thb == ohb * S) & (ohb < vec4i(i32(OH)));
+    for (var kw = 0u; kw < R; kw++) {
+      let twa = A.wp - vec4i(i32(kw));
+      let twb = B.wp - vec4i(i32(kw));
+      let owa = twa / S;
+      let owb = twb / S;
+      let okA = rowA & (twa >= vec4i(0)) & (twa == owa * S) & (owa < vec4i(i32(OW)));
+      let okB = rowB & (twb >= vec4i(0)) & (twb == owb * S) & (owb < vec4i(i32(OW)));
+      if (!any(okA) && !any(okB)) { continue; }
+      let offA = A.dybase + select(vec4u(0u), vec4u(oha) * OW + vec4u(owa), okA);
+      let offB = B.dybase + select(vec4u(0u), vec4u(ohb) * OW + vec4u(owb), okB);
+      var wi = (kh * R + kw) * CV + 2u * cb;
+      for (var k = 0u; k < K; k++) {
+        let ko = k * OHW;
+        let da = select(vec4f(0.0), vec4f(dy[offA.x + ko], dy[offA.y + ko], dy[offA.z + ko], dy[offA.w + ko]), okA);
+        let db = select(vec4f(0.0), vec4f(dy[offB.x + ko], dy[offB.y + ko], dy[offB.z + ko], dy[offB.w + ko]), okB);
+        let wl = wq[wi];
+        let wh = wq[wi + 1u];
+        wi += RR * CV;
+        a0 += da * wl.x; a1 += da * wl.y; a2 += da * wl.z; a3 += da * wl.w;
+        a4 += da * wh.x; a5 += da * wh.y; a6 += da * wh.z; a7 += da * wh.w;
+        b0 += db * wl.x; b1 += db * wl.y; b2 += db * wl.z; b3 += db * wl.w;
+        b4 += db * wh.x; b5 += db * wh.y; b6 += db * wh.z; b7 += db * wh.w;
+      }
+    }
+  }
+
+  let c0 = cb * 8u;
+  let accA = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  let accB = array<vec4f, 8>(b0, b1, b2, b3, b4, b5, b6, b7);
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 8u; j++) {
+      if (c0 + j < C) {
+        if (A.live[i]) { dgrad_store(A.dxoff[i] + (c0 + j) * HW, accA[j][i]); }
+        if (B.live[i]) { dgrad_store(B.dxoff[i] + (c0 + j) * HW, accB[j][i]); }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main_backward_weight_v2: pass 1 of the weight gradient with 8 output channels per thread (two vec4 lanes, dA and
+// dB) instead of 4. Per pixel: 8 dy loads + 9 x loads for 72 multiply-adds (v1: 4 + 9 for 36).
+// With ROWS (3x3, stride 1, CHUNK a multiple of OW) a thread walks whole output rows with a sliding 3x3 input
+// window: the next pixel's window shares 6 of its 9 values, so only the new column (3 values) is loaded: 8 + 3
+// loads for 72 multiply-adds. The row loop keeps the inner loop branch-free: a first version that restarted the
+// window with an `if` inside the pixel loop was slower than no window at all on SwiftShader (both sides of the
+// branch run), e.g. stage2 64->64 16x16: 0.94 vs 1.54 GFLOP/s.
+override ROWS: bool = false;
+
+fn wgrad_dy8(db: u32, o0: vec4u, o1: vec4u) -> array<vec4f, 2> {
+  return array<vec4f, 2>(vec4f(dy[db + o0.x], dy[db + o0.y], dy[db + o0.z], dy[db + o0.w]),
+                         vec4f(dy[db + o1.x], dy[db + o1.y], dy[db + o1.z], dy[db + o1.w]));
+}
+
+@compute @workgroup_size(WG)
+fn main_backward_weight_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let RR = R * R;
+  let TC = TCOL_MAX / RR;
+  let CB = (C + TC - 1u) / TC;
+  let KB = (K + 7u) / 8u;
+  let cb = g % CB;
+  let kb = (g / CB) % KB;
+  let s = g / (CB * KB);
+  if (s >= SPLITS) { return; }
+  let c0 = cb * TC;
+  let k0 = kb * 8u;
+  let OHW = OH * OW;
+  let HW = H * W;
+  let kk = vec4u(k0) + vec4u(0u, 1u, 2u, 3u);
+  let dyo0 = min(kk, vec4u(K - 1u)) * OHW;
+  let dyo1 = min(kk + vec4u(4u), vec4u(K - 1u)) * OHW;
+
+  let P = N * OHW;
+  let p0 = s * CHUNK;
+  let p1 = min(P, p0 + CHUNK);
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0); var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0); var a8 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0); var b8 = vec4f(0.0);
+  if (ROWS) {
+    for (var r = p0 / OW; r < p1 / OW; r++) {
+      let n = r / OH;
+      let ih0 = i32(r % OH) - i32(PAD);
+      let xb = n * C * HW;
+      let db0 = n * K * OHW + (r % OH) * OW;
+      // Columns kw = 0, 1 of the first pixel's window; each pixel then loads column kw = 2.
+      var v0 = wgrad_x(0u, c0, xb, ih0, -i32(PAD)); var v1 = wgrad_x(1u, c0, xb, ih0, -i32(PAD));
+      var v3 = wgrad_x(3u, c0, xb, ih0, -i32(PAD)); var v4 = wgrad_x(4u, c0, xb, ih0, -i32(PAD));
+      var v6 = wgrad_x(6u, c0, xb, ih0, -i32(PAD)); var v7 = wgrad_x(7u, c0, xb, ih0, -i32(PAD));
+      for (var ow = 0u; ow < OW; ow++) {
+        let iw0 = i32(ow) - i32(PAD);
+        let v2 = wgrad_x(2u, c0, xb, ih0, iw0); let v5 = wgrad_x(5u, c0, xb, ih0, iw0); let v8 = wgrad_x(8u, c0, xb, ih0, iw0);
+        let d = wgrad_dy8(db0 + ow, dyo0, dyo1);
+        a0 += v0 * d[0]; a1 += v1 * d[0]; a2 += v2 * d[0]; a3 += v3 * d[0]; a4 += v4 * d[0]; a5 += v5 * d[0]; a6 += v6 * d[0]; a7 += v7 * d[0]; a8 += v8 * d[0];
+        b0 += v0 * d[1]; b1 += v1 * d[1]; b2 += v2 * d[1]; b3 += v3 * d[1]; b4 += v4 * d[1]; b5 += v5 * d[1]; b6 += v6 * d[1]; b7 += v7 * d[1]; b8 += v8 * d[1];
+        v0 = v1; v1 = v2; v3 = v4; v4 = v5; v6 = v7; v7 = v8;
+      }
+    }
+  } else {
+    var n = p0 / OHW;
+    var oh = (p0 % OHW) / OW;
+    var ow = p0 % OW;
+    for (var p = p0; p < p1; p++) {
+      let xb = n * C * HW;
+      let ih0 = i32(oh * STRIDE) - i32(PAD);
+      let iw0 = i32(ow * STRIDE) - i32(PAD);
+      let d = wgrad_dy8(n * K * OHW + oh * OW + ow, dyo0, dyo1);
+      let v0 = wgrad_x(0u, c0, xb, ih0, iw0); let v1 = wgrad_x(1u, c0, xb, ih0, iw0); let v2 = wgrad_x(2u, c0, xb, ih0, iw0); let v3 = wgrad_x(3u, c0, xb, ih0, iw0); let v4 = wgrad_x(4u, c0, xb, ih0, iw0); let v5 = wgrad_x(5u, c0, xb, ih0, iw0); let v6 = wgrad_x(6u, c0, xb, ih0, iw0); let v7 = wgrad_x(7u, c0, xb, ih0, iw0); let v8 = wgrad_x(8u, c0, xb, ih0, iw0);
+      a0 += v0 * d[0]; a1 += v1 * d[0]; a2 += v2 * d[0]; a3 += v3 * d[0]; a4 += v4 * d[0]; a5 += v5 * d[0]; a6 += v6 * d[0]; a7 += v7 * d[0]; a8 += v8 * d[0];
+      b0 += v0 * d[1]; b1 += v1 * d[1]; b2 += v2 * d[1]; b3 += v3 * d[1]; b4 += v4 * d[1]; b5 += v5 * d[1]; b6 += v6 * d[1]; b7 += v7 * d[1]; b8 += v8 * d[1];
+      ow++;
+      if (ow == OW) {
+        ow = 0u;
+        oh++;
+        if (oh == OH) { oh = 0u; n++; }
+      }
+    }
+  }
+
+  let accA = array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8);
+  let accB = array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8);
+  let KCRR = K * C * RR;
+  for (var col = 0u; col < TC * RR; col++) {
+    let c = c0 + col / RR;
+    if (c < C) {
+      for (var j = 0u; j < 4u; j++) {
+        if (k0 + j < K) { partials[s * KCRR + ((k0 + j) * C + c) * RR + col % RR] = accA[col][j]; }
+        if (k0 + 4u + j < K) { partials[s * KCRR + ((k0 + 4u + j) * C + c) * RR + col % RR] = accB[col][j]; }
+      }
+    }
+  }
+}

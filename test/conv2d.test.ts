@@ -29,6 +29,8 @@ const SHAPES: Conv2dShape[] = [
   S(1, 2, 2, 3, 3, 3, 2, 1),
   S(1, 3, 3, 3, 1, 3, 1, 1),
   S(2, 2, 6, 5, 3, 2, 2, 1), // R=2 (even kernel; the family allows R <= 3)
+  S(2, 17, 6, 5, 19, 3, 1, 1), // C, K past one 8- and 16-wide block (packed weights, v2/v3 blocks)
+  S(1, 9, 5, 9, 23, 1, 1, 0),
 ];
 // Large enough reduction (N*OH*OW = 2*33*33) that the weight gradient splits it, with a ragged last chunk.
 const SPLIT_SHAPE = S(2, 2, 33, 33, 3, 3, 1, 1);
@@ -84,20 +86,25 @@ describe('conv2d references (float64, Node)', () => {
 });
 
 describe('conv2d_forward', () => {
-  for (const version of [0, 1] as const) {
-    it(`v${version} matches the reference on ragged shapes`, async () => {
+  // Every rung of the ladder; v3 with both blocks and with the tile table's choice (no tile given).
+  const VERSIONS: { version: number; tile?: string }[] = [
+    { version: 0 }, { version: 1 }, { version: 2 }, { version: 3, tile: '16x8' }, { version: 3, tile: '8x16' }, { version: 3 },
+  ];
+  for (const v of VERSIONS) {
+    const label = `v${v.version}${v.tile ? `-${v.tile}` : ''}`;
+    it(`${label} matches the reference on ragged shapes`, async () => {
       for (const [i, s] of SHAPES.entries()) {
         const n = sizes(s);
         const x = randn(n.x, 100 + i), w = randn(n.w, 200 + i);
-        const { y } = await runOp('conv2d_forward', opParams(s, { version }), { x, w });
-        expectClose(y, conv2dForwardRef(x, w, s), `v${version} ${name(s)}`, 1e-4, 1e-4);
+        const { y } = await runOp('conv2d_forward', opParams(s, v), { x, w });
+        expectClose(y, conv2dForwardRef(x, w, s), `${label} ${name(s)}`, 1e-4, 1e-4);
       }
     });
 
-    it(`v${version} accumulates with beta`, async () => {
+    it(`${label} accumulates with beta`, async () => {
       const s = S(2, 3, 5, 7, 5, 3, 2, 1), n = sizes(s);
       const x = randn(n.x, 1), w = randn(n.w, 2), y0 = randn(n.y, 3);
-      const { y } = await runOp('conv2d_forward', opParams(s, { version, beta: 0.5 }), { x, w, y: y0 });
+      const { y } = await runOp('conv2d_forward', opParams(s, { ...v, beta: 0.5 }), { x, w, y: y0 });
       expectClose(y, conv2dForwardRef(x, w, s, y0, 0.5), `beta ${name(s)}`, 1e-4, 1e-4);
     });
   }
@@ -116,21 +123,23 @@ describe('conv2d_forward', () => {
 });
 
 describe('conv2d_backward_input', () => {
-  it('matches the reference on ragged shapes (stride 2 parity classes included)', async () => {
-    for (const [i, s] of SHAPES.entries()) {
-      const n = sizes(s);
-      const dy = randn(n.y, 300 + i), w = randn(n.w, 400 + i);
-      const { dx } = await runOp('conv2d_backward_input', opParams(s), { dy, w });
-      expectClose(dx, conv2dBackwardInputRef(dy, w, s), name(s), 1e-4, 1e-4);
-    }
-  });
+  for (const version of [1, 2]) {
+    it(`v${version} matches the reference on ragged shapes (stride 2 parity classes included)`, async () => {
+      for (const [i, s] of SHAPES.entries()) {
+        const n = sizes(s);
+        const dy = randn(n.y, 300 + i), w = randn(n.w, 400 + i);
+        const { dx } = await runOp('conv2d_backward_input', opParams(s, { version }), { dy, w });
+        expectClose(dx, conv2dBackwardInputRef(dy, w, s), `v${version} ${name(s)}`, 1e-4, 1e-4);
+      }
+    });
 
-  it('accumulates with beta', async () => {
-    const s = S(2, 5, 7, 9, 3, 3, 2, 1), n = sizes(s);
-    const dy = randn(n.y, 5), w = randn(n.w, 6), dx0 = randn(n.x, 7);
-    const { dx } = await runOp('conv2d_backward_input', opParams(s, { beta: 1 }), { dy, w, dx: dx0 });
-    expectClose(dx, conv2dBackwardInputRef(dy, w, s, dx0, 1), `beta ${name(s)}`, 1e-4, 1e-4);
-  });
+    it(`v${version} accumulates with beta`, async () => {
+      const s = S(2, 5, 7, 9, 3, 3, 2, 1), n = sizes(s);
+      const dy = randn(n.y, 5), w = randn(n.w, 6), dx0 = randn(n.x, 7);
+      const { dx } = await runOp('conv2d_backward_input', opParams(s, { version, beta: 1 }), { dy, w, dx: dx0 });
+      expectClose(dx, conv2dBackwardInputRef(dy, w, s, dx0, 1), `beta ${name(s)}`, 1e-4, 1e-4);
+    });
+  }
 
   it('rejects a dy of the wrong shape', async () => {
     const s = S(2, 3, 5, 7, 4, 3, 2, 1);
@@ -141,23 +150,27 @@ describe('conv2d_backward_input', () => {
 });
 
 describe('conv2d_backward_weight', () => {
-  it('matches the reference on ragged shapes, and with a split reduction', async () => {
-    for (const [i, s] of [...SHAPES, SPLIT_SHAPE].entries()) {
-      const n = sizes(s);
-      const x = randn(n.x, 500 + i), dy = randn(n.y, 600 + i);
-      const { dw, splits } = await runOp('conv2d_backward_weight', opParams(s), { x, dy });
-      // Sums of up to 2178 products: a looser absolute tolerance than the short reductions above.
-      expectClose(dw, conv2dBackwardWeightRef(x, dy, s), `${name(s)} splits=${splits[0]}`, 5e-4, 1e-4);
-      if (s === SPLIT_SHAPE) expect(splits[0]).toBeGreaterThan(1);
-    }
-  });
+  // v2 with the sliding-window row walk (3x3 stride 1: SPLIT_SHAPE and others) and without it.
+  for (const v of [{ version: 1 }, { version: 2 }, { version: 2, slide: false }]) {
+    const label = `v${v.version}${v.slide === false ? ' (no sliding window)' : ''}`;
+    it(`${label} matches the reference on ragged shapes, and with a split reduction`, async () => {
+      for (const [i, s] of [...SHAPES, SPLIT_SHAPE].entries()) {
+        const n = sizes(s);
+        const x = randn(n.x, 500 + i), dy = randn(n.y, 600 + i);
+        const { dw, splits } = await runOp('conv2d_backward_weight', opParams(s, v), { x, dy });
+        // Sums of up to 2178 products: a looser absolute tolerance than the short reductions above.
+        expectClose(dw, conv2dBackwardWeightRef(x, dy, s), `${label} ${name(s)} splits=${splits[0]}`, 5e-4, 1e-4);
+        if (s === SPLIT_SHAPE) expect(splits[0]).toBeGreaterThan(1);
+      }
+    });
 
-  it('accumulates with beta', async () => {
-    const s = SPLIT_SHAPE, n = sizes(s);
-    const x = randn(n.x, 8), dy = randn(n.y, 9), dw0 = randn(n.w, 10);
-    const { dw } = await runOp('conv2d_backward_weight', opParams(s, { beta: 1 }), { x, dy, dw: dw0 });
-    expectClose(dw, conv2dBackwardWeightRef(x, dy, s, dw0, 1), `beta ${name(s)}`, 5e-4, 1e-4);
-  });
+    it(`${label} accumulates with beta`, async () => {
+      const s = SPLIT_SHAPE, n = sizes(s);
+      const x = randn(n.x, 8), dy = randn(n.y, 9), dw0 = randn(n.w, 10);
+      const { dw } = await runOp('conv2d_backward_weight', opParams(s, { ...v, beta: 1 }), { x, dy, dw: dw0 });
+      expectClose(dw, conv2dBackwardWeightRef(x, dy, s, dw0, 1), `beta ${label} ${name(s)}`, 5e-4, 1e-4);
+    });
+  }
 
   it('rejects a channel mismatch between x and dw, and a wrong scratch', async () => {
     const s = S(2, 3, 5, 7, 4, 3, 1, 1);

@@ -2,7 +2,10 @@
 // Forward and backward kernels are named as pairs in src/kernels (conv2d_forward / conv2d_backward_input /
 // conv2d_backward_weight, batchnorm_forward_train / batchnorm_backward, ...).
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../kernels/batchnorm.js';
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../kernels/conv2d.js';
+import {
+  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
+  conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
+} from '../kernels/conv2d.js';
 import { cosineSimilarityBackward, cosineSimilarityForward } from '../kernels/cosine.js';
 import { add, axpy, copy, fill, leakyReluBackward, leakyReluForward } from '../kernels/elementwise.js';
 import { matmul } from '../kernels/matmul.js';
@@ -16,7 +19,12 @@ export function conv2d(tape: Tape, x: Var, w: Var, stride: number, pad: number, 
   const [K, , R] = w.shape;
   const [OH, OW] = conv2dOutputSize(H, W, R, { stride, pad });
   const y = tape.output([N, K, OH, OW], label, [x, w]);
-  tape.record([conv2dForward(x.t, w.t, y.t, { stride, pad })], () => {
+  // The packed weight copies (vec4 loads in v2/v3) are step temporaries: packed right before their conv, so they
+  // always see the weights of this step; released at once, the pool hands the memory to later allocations.
+  const packed = tape.rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', `${label}.wpack`);
+  const forward = conv2dForwardPacked(x.t, w.t, packed, y.t, { stride, pad });
+  packed.release();
+  tape.record(forward, () => {
     const dy = tape.gradOf(y);
     if (!dy) return;
     tape.accumulate(w, (out, acc) => {
@@ -25,7 +33,12 @@ export function conv2d(tape: Tape, x: Var, w: Var, stride: number, pad: number, 
       scratch.release();
       return ds;
     }, true);
-    tape.accumulate(x, (out, acc) => [conv2dBackwardInput(dy, w.t, out, { stride, pad, beta: acc ? 1 : 0 })], true);
+    tape.accumulate(x, (out, acc) => {
+      const pk = tape.rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', `${label}.wpack.dgrad`);
+      const ds = conv2dBackwardInputPacked(dy, w.t, pk, out, { stride, pad, beta: acc ? 1 : 0 });
+      pk.release();
+      return ds;
+    }, true);
     tape.releaseGrad(y);
   });
   return y;

@@ -4,6 +4,9 @@ import forwardSource from '../../shaders/conv2d.wgsl';
 import backwardSource from '../../shaders/conv2d_backward.wgsl';
 import { ceilDiv, expectRank, expectShape, grid1d, makeDispatch, type Constants, type Dispatch, type KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { forwardTile, type ForwardTile } from './conv2d-tiles.js';
+
+export type ForwardVersion = 0 | 1 | 2 | 3;
 import { shapeStr } from '../gpu/tensor.js';
 
 export interface Conv2dOptions {
@@ -25,13 +28,19 @@ export interface Conv2dParams {
   stride: number;
   pad: number;
   beta: number;
-  /** Forward only. 0: naive (one output per thread); 1: register-blocked 4 pixels x 8 channels (default). */
-  version: 0 | 1;
+  /** Forward only. 0: naive (one output per thread); 1: register-blocked 4 pixels x 8 channels; 2: 8 x 8 with
+   * vec4 loads of packed weights (conv2dForwardPacked); 3: v2 with a 16x8 or 8x16 block from the tile table. */
+  version: ForwardVersion;
+  /** v3's block (pixels x channels). */
+  tile?: ForwardTile;
 }
 
 export interface Conv2dWeightParams extends Conv2dParams {
   splits: number;
   chunk: number;
+  /** 1: 4 output channels per thread; 2: 8, with a sliding input window for 3x3 stride-1 convs (default). */
+  wgradVersion: 1 | 2;
+  slide: boolean;
 }
 
 const WG = 64;
@@ -61,6 +70,40 @@ export const conv2dForwardKernel: KernelDef<Conv2dParams> = {
   flops: convFlops,
 };
 
+const TILE_DIMS: Record<ForwardTile, [number, number]> = { '8x8': [8, 8], '16x8': [16, 8], '8x16': [8, 16] };
+
+/** v2 / v3 forward: reads the packed weights (conv2dPackWeightsForward) as vec4s; v2 is the 8x8 block. */
+export const conv2dForwardV2Kernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_forward',
+  source: forwardSource,
+  bindings: ['x', 'wp', 'y'],
+  constants: shapeConstants,
+  entryPoint: (p) => (p.version === 3 ? `main_v3_${p.tile ?? '16x8'}` : 'main_v2'),
+  dispatch: (p) => {
+    const [tm, tn] = TILE_DIMS[p.version === 3 ? p.tile ?? '16x8' : '8x8'];
+    return grid1d(ceilDiv(ceilDiv(p.N * p.OH * p.OW, tm) * ceilDiv(p.K, tn), WG));
+  },
+  flops: convFlops,
+};
+
+/** wp[(c*R*R + tap) * KP + k] = w[k, c, tap], KP = K rounded up to 16 (zeros beyond K). */
+export const conv2dPackForwardKernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_pack_weights',
+  source: forwardSource,
+  bindings: ['w_src', 'wp_out'],
+  constants: (p) => ({ C: p.C, K: p.K, R: p.R, WG }),
+  entryPoint: () => 'main_pack_forward',
+  dispatch: (p) => grid1d(ceilDiv(p.C * p.R * p.R * roundUp(p.K, 16), WG)),
+  bytes: (p) => 8 * p.C * p.R * p.R * roundUp(p.K, 16),
+};
+
+const roundUp = (n: number, m: number): number => ceilDiv(n, m) * m;
+
+/** Shape of the packed forward weights of a [K, C, R, R] weight. */
+export function conv2dPackedForwardShape(w: readonly number[]): number[] {
+  return [w[1] * w[2] * w[3], roundUp(w[0], 16)];
+}
+
 export const conv2dBackwardInputKernel: KernelDef<Conv2dParams> = {
   name: 'conv2d_backward_input',
   source: backwardSource,
@@ -75,6 +118,39 @@ export const conv2dBackwardInputKernel: KernelDef<Conv2dParams> = {
   flops: convFlops,
 };
 
+/** v2 input gradient: reads the packed weights (conv2dPackWeightsBackwardInput) as vec4s, 8 pixels x 8 channels. */
+export const conv2dBackwardInputV2Kernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_backward_input',
+  source: backwardSource,
+  bindings: ['dy', 'wq', 'dx'],
+  constants: shapeConstants,
+  entryPoint: () => 'main_backward_input_v2',
+  dispatch: (p) => {
+    const rows = p.stride * p.stride * p.N * ceilDiv(p.H, p.stride) * ceilDiv(p.W, p.stride);
+    return grid1d(ceilDiv(ceilDiv(rows, 8) * ceilDiv(p.C, 8), WG));
+  },
+  flops: convFlops,
+};
+
+/** wq[(k*R*R + tap) * CP + c] = w[k, c, tap], CP = C rounded up to 8 (zeros beyond C). */
+export const conv2dPackBackwardInputKernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_pack_weights',
+  source: backwardSource,
+  bindings: ['w_src', 'wq_out'],
+  constants: (p) => ({ C: p.C, K: p.K, R: p.R, WG }),
+  entryPoint: () => 'main_pack_backward_input',
+  dispatch: (p) => grid1d(ceilDiv(p.K * p.R * p.R * roundUp(p.C, 8), WG)),
+  bytes: (p) => 8 * p.K * p.R * p.R * roundUp(p.C, 8),
+};
+
+/** Shape of the packed input-gradient weights of a [K, C, R, R] weight. */
+export function conv2dPackedBackwardInputShape(w: readonly number[]): number[] {
+  return [w[0] * w[2] * w[3], roundUp(w[1], 8)];
+}
+
+/** v2's sliding-window row walk: 3x3 stride-1 convs (the chunk is then a whole number of output rows). */
+const wgradRows = (p: { R: number; stride: number; slide: boolean }): boolean => p.slide && p.R === 3 && p.stride === 1;
+
 const wgradChannelsPerThread = (R: number): number => Math.floor(WGRAD_TCOL_MAX / (R * R));
 
 export const conv2dBackwardWeightKernel: KernelDef<Conv2dWeightParams> = {
@@ -84,10 +160,12 @@ export const conv2dBackwardWeightKernel: KernelDef<Conv2dWeightParams> = {
   // BETA applies in pass 2 only: leaving it out keeps one pass-1 pipeline for accumulate and overwrite.
   constants: (p) => {
     const { BETA: _beta, ...rest } = shapeConstants(p);
-    return { ...rest, SPLITS: p.splits, CHUNK: p.chunk };
+    const c: Constants = { ...rest, SPLITS: p.splits, CHUNK: p.chunk };
+    if (p.wgradVersion === 2) c.ROWS = wgradRows(p) ? 1 : 0;
+    return c;
   },
-  entryPoint: () => 'main_backward_weight',
-  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
+  entryPoint: (p) => (p.wgradVersion === 2 ? 'main_backward_weight_v2' : 'main_backward_weight'),
+  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, p.wgradVersion === 2 ? 8 : WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
   flops: convFlops,
 };
 
@@ -108,7 +186,7 @@ export function conv2dOutputSize(H: number, W: number, R: number, o: Conv2dOptio
 
 /** Checks the options and the weight, returns the conv's sizes. R is limited to 1..3 because the weight-gradient
  * kernel keeps all of a channel's R*R taps in one thread's registers (WRN-28-2 uses 1x1 and 3x3). */
-function convParams(kernel: string, xShape: readonly number[], w: Tensor, o: Conv2dOptions, version: 0 | 1 = 1, wArg = 'w'): Conv2dParams {
+function convParams(kernel: string, xShape: readonly number[], w: Tensor, o: Conv2dOptions, version: ForwardVersion = 1, wArg = 'w'): Conv2dParams {
   expectRank(kernel, wArg, w, 4, 'f32');
   const [N, C, H, W] = xShape;
   const [K, , R] = w.shape;
@@ -127,11 +205,28 @@ const describe = (p: Conv2dParams): string => `N=${p.N} C=${p.C}->K=${p.K} ${p.H
 
 /** y[N,K,OH,OW] = conv2d(x[N,C,H,W], w[K,C,R,R]) (+ beta * y). */
 export function conv2dForward(x: Tensor, w: Tensor, y: Tensor, o: Conv2dOptions & { version?: 0 | 1 }): Dispatch {
+  if ((o.version as number) > 1) throw new Error('conv2d_forward: versions 2 and 3 read packed weights: use conv2dForwardPacked');
   const k = 'conv2d_forward';
   expectRank(k, 'x', x, 4, 'f32');
   const p = convParams(k, x.shape, w, o, o.version ?? 1);
   expectShape(k, 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
   return makeDispatch(conv2dForwardKernel, p, { x, w, y }, describe(p));
+}
+
+/** v2 / v3 (default): [pack the weights, conv] (two dispatches). `packed` has conv2dPackedForwardShape(w.shape).
+ * v3's block comes from the tile table (src/kernels/conv2d-tiles.ts) unless `tile` is given. */
+export function conv2dForwardPacked(x: Tensor, w: Tensor, packed: Tensor, y: Tensor,
+  o: Conv2dOptions & { version?: 2 | 3; tile?: ForwardTile }): Dispatch[] {
+  const k = 'conv2d_forward';
+  expectRank(k, 'x', x, 4, 'f32');
+  const p = convParams(k, x.shape, w, o, o.version ?? 3);
+  if (p.version === 3) p.tile = o.tile ?? forwardTile(p);
+  expectShape(k, 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
+  expectShape(k, 'packed', packed, conv2dPackedForwardShape(w.shape), 'f32');
+  return [
+    makeDispatch(conv2dPackForwardKernel, p, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}]`),
+    makeDispatch(conv2dForwardV2Kernel, p, { x, wp: packed, y }, describe(p)),
+  ];
 }
 
 /** dx[N,C,H,W] = input gradient of the conv given dy[N,K,OH,OW] (+ beta * dx). */
@@ -144,6 +239,20 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2d
   return makeDispatch(conv2dBackwardInputKernel, p, { dy, w, dx }, describe(p));
 }
 
+/** v2: [pack the weights, input gradient] (two dispatches); `packed` has conv2dPackedBackwardInputShape(w.shape). */
+export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor, o: Conv2dOptions): Dispatch[] {
+  const k = 'conv2d_backward_input';
+  expectRank(k, 'dx', dx, 4, 'f32');
+  expectRank(k, 'dy', dy, 4, 'f32');
+  const p = convParams(k, dx.shape, w, o);
+  expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
+  expectShape(k, 'packed', packed, conv2dPackedBackwardInputShape(w.shape), 'f32');
+  return [
+    makeDispatch(conv2dPackBackwardInputKernel, p, { w_src: w, wq_out: packed }, `[${w.shape.join(',')}]`),
+    makeDispatch(conv2dBackwardInputV2Kernel, p, { dy, wq: packed, dx }, describe(p)),
+  ];
+}
+
 // Split-K for the weight gradient: aim for ~16k threads in pass 1 (enough to fill a GPU), with chunks of 1024-4096
 // reduction pixels (fewer splits would leave a GPU idle; more would make pass 2 and the scratch grow for nothing).
 const WGRAD_TARGET_THREADS = 16384;
@@ -152,11 +261,13 @@ const WGRAD_MAX_CHUNK = 4096;
 
 function wgradSplit(N: number, C: number, K: number, OH: number, OW: number, R: number): { splits: number; chunk: number } {
   const P = N * OH * OW;
-  const tiles = ceilDiv(K, WGRAD_TK) * ceilDiv(C, wgradChannelsPerThread(R));
+  const tiles = ceilDiv(K, 8) * ceilDiv(C, wgradChannelsPerThread(R)); // v2's 8 channels per thread
   let splits = ceilDiv(WGRAD_TARGET_THREADS, tiles);
   splits = Math.max(splits, ceilDiv(P, WGRAD_MAX_CHUNK));
   splits = Math.max(1, Math.min(splits, ceilDiv(P, WGRAD_MIN_CHUNK)));
-  const chunk = ceilDiv(P, splits);
+  let chunk = ceilDiv(P, splits);
+  // 3x3: whole output rows per chunk, for v2's sliding-window row walk (used at stride 1; harmless otherwise).
+  if (R === 3) chunk = ceilDiv(chunk, OW) * OW;
   return { splits: ceilDiv(P, chunk), chunk }; // no empty split
 }
 
@@ -168,14 +279,14 @@ export function conv2dBackwardWeightScratchShape(x: readonly number[], dy: reado
 
 /** dw[K,C,R,R] = weight gradient given x and dy (+ beta * dw): split-K partials into `scratch`, then a fixed-order
  * sum (two dispatches; deterministic). */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor, o: Conv2dOptions): Dispatch[] {
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor, o: Conv2dOptions & { version?: 1 | 2; slide?: boolean }): Dispatch[] {
   const k = 'conv2d_backward_weight';
   expectRank(k, 'x', x, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
   const p = convParams(k, x.shape, dw, o, 1, 'dw');
   expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'scratch', scratch, conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R), 'f32');
-  const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R) };
+  const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R), wgradVersion: o.version ?? 2, slide: o.slide ?? true };
   const shape = `${describe(p)} splits=${q.splits}`;
   return [
     makeDispatch(conv2dBackwardWeightKernel, q, { dy, x, partials: scratch }, shape),

@@ -1,11 +1,20 @@
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../kernels/conv2d.js';
+import {
+  conv2dBackwardInput, conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward,
+  conv2dForwardPacked, conv2dOutputSize, conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
+} from '../../kernels/conv2d.js';
+import type { ForwardTile } from '../../kernels/conv2d-tiles.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.js';
 
 interface ConvOpParams {
   N: number; C: number; H: number; W: number; K: number; R: number;
-  stride: number; pad: number; beta?: number; version?: 0 | 1;
+  stride: number; pad: number; beta?: number;
+  /** Forward 0..3 (default 3), input gradient 1..2 (default 2), weight gradient 1..2 (default 2). */
+  version?: number;
+  tile?: ForwardTile;
+  /** Weight gradient v2: the sliding-window row walk for 3x3 stride 1 (default true). */
+  slide?: boolean;
   /** Shape overrides (bad-input tests): tensors of these shapes are allocated instead of the consistent ones. */
   shapes?: Record<string, number[]>;
 }
@@ -26,7 +35,18 @@ export const conv2dOps: Record<string, OpFn> = {
     const s = shapes(p);
     const x = arg(rt, inp, p, 'x', s.x), w = arg(rt, inp, p, 'w', s.w), y = arg(rt, inp, p, 'y', s.y);
     try {
-      await rt.run(conv2dForward(x, w, y, { stride: p.stride, pad: p.pad, beta: p.beta, version: p.version }));
+      const o = { stride: p.stride, pad: p.pad, beta: p.beta };
+      const v = p.version ?? 3;
+      if (v === 0 || v === 1) {
+        await rt.run(conv2dForward(x, w, y, { ...o, version: v }));
+        return await readAll(rt, { y });
+      }
+      const packed = rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', 'packed');
+      try {
+        await rt.run(...conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3, tile: p.tile }));
+      } finally {
+        packed.release();
+      }
       return await readAll(rt, { y });
     } finally {
       releaseAll(x, w, y);
@@ -37,7 +57,17 @@ export const conv2dOps: Record<string, OpFn> = {
     const s = shapes(p);
     const dy = arg(rt, inp, p, 'dy', s.y), w = arg(rt, inp, p, 'w', s.w), dx = arg(rt, inp, p, 'dx', s.x);
     try {
-      await rt.run(conv2dBackwardInput(dy, w, dx, { stride: p.stride, pad: p.pad, beta: p.beta }));
+      const o = { stride: p.stride, pad: p.pad, beta: p.beta };
+      if ((p.version ?? 2) === 1) {
+        await rt.run(conv2dBackwardInput(dy, w, dx, o));
+      } else {
+        const packed = rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', 'packed');
+        try {
+          await rt.run(...conv2dBackwardInputPacked(dy, w, packed, dx, o));
+        } finally {
+          packed.release();
+        }
+      }
       return await readAll(rt, { dx });
     } finally {
       releaseAll(dy, w, dx);
@@ -50,7 +80,8 @@ export const conv2dOps: Record<string, OpFn> = {
     const x = arg(rt, inp, p, 'x', s.x), dy = arg(rt, inp, p, 'dy', s.y), dw = arg(rt, inp, p, 'dw', s.w);
     const scratch = arg(rt, inp, p, 'scratch', conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R));
     try {
-      await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta }));
+      const version = (p.version ?? 2) as 1 | 2;
+      await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide }));
       return { ...(await readAll(rt, { dw })), splits: [scratch.shape[0]] };
     } finally {
       releaseAll(x, dy, dw, scratch);
