@@ -7,5 +7,7 @@ const common = { bundle: true, format: 'esm', sourcemap: true, loader: { '.wgsl'
 await Promise.all([
   build({ ...common, platform: 'browser', target: 'es2022', entryPoints: ['src/harness/main.ts'], outfile: 'dist/harness.js' }),
   build({ ...common, platform: 'browser', target: 'es2022', entryPoints: ['src/index.ts'], outfile: 'dist/index.js' }),
+  // bench:compare's page (bench/compare/compare.html): our kernels and tfjs-backend-webgpu in one bundle of its own.
+  build({ ...common, platform: 'browser', target: 'es2022', entryPoints: ['bench/compare/page.ts'], outfile: 'dist/compare.js' }),
   build({ ...common, platform: 'node', target: 'node20', packages: 'external', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }),
 ]);

@@ -1,14 +1,15 @@
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
+import type { ForwardTile } from '../../src/kernels/conv2d-tiles.js';
+import { type ForwardVersion, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
 import { random, type BenchCase } from './util.js';
 
-interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
+export interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
 
 const BATCH = 64;
 
 // Every distinct convolution of WRN-28-2 on 32x32 CIFAR (docs: /work/shared/spec/daso-reference.md §2.4): stem
 // 3->16, stages of 32 / 64 / 128 channels with strides 1 / 2 / 2; 3x3 convs pad 1, 1x1 shortcuts pad 0 where the
 // stride or the channel count changes (stage 1's first block goes 16->32, so it has a 1x1 shortcut too).
-const WRN_CONVS: Conv[] = [
+export const WRN_CONVS: Conv[] = [
   { C: 3, K: 16, H: 32, R: 3, stride: 1, what: 'stem' },
   { C: 16, K: 32, H: 32, R: 3, stride: 1, what: 'stage1 first' },
   { C: 16, K: 32, H: 32, R: 1, stride: 1, what: 'stage1 shortcut' },
@@ -32,36 +33,46 @@ function shapes(c: Conv) {
   return { o, x: [BATCH, c.C, c.H, c.H], w: [c.K, c.C, c.R, c.R], y: [BATCH, c.K, OH, OW] };
 }
 
-function forward(c: Conv, version: 0 | 1 = 1): BenchCase {
+function forward(c: Conv, version: ForwardVersion = 3, tile?: ForwardTile): BenchCase {
   return {
-    kernel: version === 0 ? 'conv2d_forward.v0' : 'conv2d_forward',
+    kernel: `conv2d_forward.v${version}${tile ? `-${tile}` : ''}`,
     shape: describe(c),
     build(rt) {
       const s = shapes(c);
+      if (version >= 2) {
+        const packed = rt.tensor(conv2dPackedForwardShape(s.w), 'f32', 'packed');
+        const v = version as 2 | 3;
+        return conv2dForwardPacked(random(rt, s.x, 'x'), random(rt, s.w, 'w'), packed, rt.tensor(s.y, 'f32', 'y'), { ...s.o, version: v, tile });
+      }
+      if (version !== 0 && version !== 1) throw new Error('unreachable');
       return [conv2dForward(random(rt, s.x, 'x'), random(rt, s.w, 'w'), rt.tensor(s.y, 'f32', 'y'), { ...s.o, version })];
     },
   };
 }
 
-function backwardInput(c: Conv): BenchCase {
+function backwardInput(c: Conv, version: 1 | 2 = 2): BenchCase {
   return {
-    kernel: 'conv2d_backward_input',
+    kernel: `conv2d_backward_input.v${version}`,
     shape: describe(c),
     build(rt) {
       const s = shapes(c);
+      if (version === 2) {
+        const packed = rt.tensor(conv2dPackedBackwardInputShape(s.w), 'f32', 'packed');
+        return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), s.o);
+      }
       return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
     },
   };
 }
 
-function backwardWeight(c: Conv): BenchCase {
+function backwardWeight(c: Conv, version: 1 | 2 = 2, slide = true): BenchCase {
   return {
-    kernel: 'conv2d_backward_weight',
+    kernel: `conv2d_backward_weight.v${version}${slide ? '' : '-noslide'}`,
     shape: describe(c),
     build(rt) {
       const s = shapes(c);
       const scratch = rt.tensor(conv2dBackwardWeightScratchShape(s.x, s.y, c.R), 'f32', 'scratch');
-      return conv2dBackwardWeight(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, s.o);
+      return conv2dBackwardWeight(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, { ...s.o, version, slide });
     },
   };
 }
@@ -69,7 +80,16 @@ function backwardWeight(c: Conv): BenchCase {
 export const conv2dCases: BenchCase[] = [
   // The ladder's first rung on the most common conv (stage 1), for the v0 -> v1 speed-up.
   forward(WRN_CONVS[3], 0),
-  ...WRN_CONVS.map((c) => forward(c)),
-  ...WRN_CONVS.map(backwardInput),
-  ...WRN_CONVS.map(backwardWeight),
+  ...WRN_CONVS.map((c) => forward(c, 1)),
+  ...WRN_CONVS.map((c) => forward(c, 2)),
+  ...WRN_CONVS.map((c) => forward(c, 3)),
+  // Both v3 blocks on every shape: the input of scripts/conv-tile-table.mjs.
+  ...WRN_CONVS.map((c) => forward(c, 3, '16x8')),
+  ...WRN_CONVS.map((c) => forward(c, 3, '8x16')),
+  ...WRN_CONVS.map((c) => backwardInput(c, 1)),
+  ...WRN_CONVS.map((c) => backwardInput(c, 2)),
+  ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
+  ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
+
 ];
+

@@ -1,9 +1,12 @@
 // The `daso` command: runs work in headless Chromium (WebGPU) through the harness page.
 //   daso bench [--filter S] [--reps N] [--out FILE]   kernel benchmark at WRN-28-2 shapes: table + JSON
+//   daso bench-compare [--filter S] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE]
+//                                                    our kernels vs tfjs-backend-webgpu, side by side in one page
 //   daso serve [--port N]                            serve harness.html on 127.0.0.1 for a person to open
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from './bench.js';
+import { parseStepBatches, runCompare } from './compare.js';
 import { startServer } from './server.js';
 import { runStep } from './step.js';
 import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
@@ -37,6 +40,12 @@ const USAGE = `usage: daso <command> [flags]
                                                           training-step benchmark + per-kernel GPU profile
                                                           (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
                                                           default: the first two)
+  bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
+                                                          our kernels vs @tensorflow/tfjs-backend-webgpu in one page:
+                                                          every WRN-28-2 conv (fwd, input and weight grad), classifier
+                                                          matmul, batch norm, softmax CE at batch N (default 64), and
+                                                          whole WRN-28-2 training steps at the step batches (default
+                                                          16,64; minutes per tfjs step); reps default 3
   step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
                                                           one training step from files (see docs/CONFIG.md)
   train --config PRESET|FILE [--set key=value]... [--out-dir DIR] | --resume DIR
@@ -63,6 +72,18 @@ async function main(argv: string[]): Promise<void> {
         configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
         reps: (f.reps as number | undefined) ?? 2,
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/step-latest.json'),
+        verbose: !!f.verbose,
+      });
+      return;
+    }
+    case 'bench-compare': {
+      const f = parseFlags(rest, { filter: 'string', reps: 'number', batch: 'number', 'step-batches': 'string', out: 'string', verbose: 'bool' });
+      await runCompare(ROOT, {
+        filter: f.filter as string | undefined,
+        reps: (f.reps as number | undefined) ?? 3,
+        batch: (f.batch as number | undefined) ?? 64,
+        stepBatches: parseStepBatches((f['step-batches'] as string | undefined) ?? '16,64'),
+        out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/compare-latest.json'),
         verbose: !!f.verbose,
       });
       return;
