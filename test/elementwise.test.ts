@@ -119,3 +119,9 @@ describe('global_avg_pool', () => {
       .rejects.toThrow("global_avg_pool_forward: argument 'y' has shape [2, 4], expected [2, 3]");
   });
 });
+
+describe('CommandList.compile', () => {
+  it('rejects a bind group that does not match its pipeline instead of running a silent no-op', async () => {
+    await expect(runOp('runtime_bad_bindings', { n: 8 })).rejects.toThrow(/command list 'bad bindings': building the bind groups failed/);
+  });
+});

@@ -9,7 +9,7 @@ afterAll(closeHarness);
 const SHAPES: [number, number, number][] = [[1, 1, 1], [1, 7, 3], [5, 1, 9], [13, 17, 11], [33, 31, 37], [64, 10, 128], [70, 3, 129]];
 
 describe('matmul_forward', () => {
-  for (const version of [0, 1, 2] as const) {
+  for (const version of [0, 1, 2, 3] as const) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         it(`v${version} ${transA ? 'A^T' : 'A'}·${transB ? 'B^T' : 'B'} on ragged shapes`, async () => {

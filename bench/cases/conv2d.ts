@@ -24,7 +24,7 @@ export const WRN_CONVS: Conv[] = [
 
 function describe(c: Conv): string {
   const [OH] = conv2dOutputSize(c.H, c.H, c.R, { stride: c.stride, pad: c.R === 3 ? 1 : 0 });
-  return `N=${BATCH} ${c.C}->${c.K} ${c.H}x${c.H}->${OH}x${OH} k${c.R} s${c.stride} (${c.what})`;
+  return `N=${BATCH} ${c.C}->${c.K} ${c.H}x${c.H}->${OH}x${OH} k${c.R} s${c.stride} p${c.R === 3 ? 1 : 0} (${c.what})`;
 }
 
 function shapes(c: Conv) {

@@ -1,7 +1,7 @@
-import { matmul } from '../../src/kernels/matmul.js';
+import { matmul, type MatmulVersion } from '../../src/kernels/matmul.js';
 import { random, type BenchCase } from './util.js';
 
-function mm(M: number, N: number, K: number, o: { transA?: boolean; transB?: boolean; bias?: boolean; version?: 0 | 1 | 2 } = {}): BenchCase {
+function mm(M: number, N: number, K: number, o: { transA?: boolean; transB?: boolean; bias?: boolean; version?: MatmulVersion } = {}): BenchCase {
   const v = o.version ?? 2;
   return {
     kernel: v === 2 ? 'matmul_forward' : `matmul_forward.v${v}`,
@@ -20,6 +20,8 @@ export const matmulCases: BenchCase[] = [
   mm(512, 512, 512, { version: 0 }),
   mm(512, 512, 512, { version: 1 }),
   mm(512, 512, 512),
+  mm(512, 512, 512, { version: 3 }),
+  mm(1024, 1024, 1024, { version: 3 }),
   // WRN-28-2 classifier at batch 64 (features 128 -> 10 classes): forward, input gradient, weight gradient.
   mm(64, 10, 128, { transB: true, bias: true }),
   mm(64, 128, 10),

@@ -37,7 +37,28 @@ export class CommandList {
   async compile(): Promise<this> {
     if (this.compiled) return this;
     const pipelines = await Promise.all(this.dispatches.map((d) => this.pipelines.get(d)));
-    this.compiled = this.dispatches.map((d, i) => {
+    // A bind group that does not match its pipeline's layout (a binding list out of step with the WGSL) is a
+    // validation error that WebGPU only reports asynchronously; without this scope the list would run as a silent
+    // no-op (seen once as a 0 ms benchmark row). Once per compile, not per step.
+    this.device.pushErrorScope('validation');
+    let compiled: Compiled[];
+    try {
+      compiled = this.buildBindGroups(pipelines);
+    } catch (e) {
+      await this.device.popErrorScope();
+      throw e;
+    }
+    const err = await this.device.popErrorScope();
+    if (err) {
+      throw new Error(`command list '${this.label}': building the bind groups failed: ${err.message}` +
+        ' (a kernel record\'s binding list does not match its WGSL entry point)');
+    }
+    this.compiled = compiled;
+    return this;
+  }
+
+  private buildBindGroups(pipelines: GPUComputePipeline[]): Compiled[] {
+    return this.dispatches.map((d, i) => {
       const pipeline = pipelines[i];
       let uniformBuffer: GPUBuffer | undefined;
       const entries: GPUBindGroupEntry[] = d.bindings.map((name, binding) => {
@@ -57,7 +78,6 @@ export class CommandList {
       const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: d.key });
       return { d, pipeline, bindGroup, uniformBuffer };
     });
-    return this;
   }
 
   private ready(): Compiled[] {

@@ -12,14 +12,15 @@ export interface MatmulParams {
   transB: boolean;
   hasBias: boolean;
   beta: number;
-  /** 0: naive (one output per thread); 1: register-blocked 4x4; 2: 4x8 in named registers (default). */
+  /** 0: naive (one output per thread); 1: register-blocked 4x4; 2: 4x8 in named registers (default); 3: 8x8
+   * (the matmul probe; the training step's matmuls are tiny, where v2's smaller block leaves fewer threads idle). */
   version: MatmulVersion;
 }
 
 const WG = 8;
-export type MatmulVersion = 0 | 1 | 2;
+export type MatmulVersion = 0 | 1 | 2 | 3;
 /** Outputs per thread along [rows, cols] for each version. */
-const PER_THREAD: Record<MatmulVersion, [number, number]> = { 0: [1, 1], 1: [4, 4], 2: [4, 8] };
+const PER_THREAD: Record<MatmulVersion, [number, number]> = { 0: [1, 1], 1: [4, 4], 2: [4, 8], 3: [8, 8] };
 
 export const matmulForward: KernelDef<MatmulParams> = {
   name: 'matmul_forward',
@@ -30,7 +31,7 @@ export const matmulForward: KernelDef<MatmulParams> = {
     TRANS_A: +p.transA, TRANS_B: +p.transB, HAS_BIAS: +p.hasBias, BETA: p.beta,
     WG_X: WG, WG_Y: WG,
   }),
-  entryPoint: (p) => ['main_v0', 'main', 'main_v2'][p.version],
+  entryPoint: (p) => ['main_v0', 'main', 'main_v2', 'main_v3'][p.version],
   dispatch: (p) => [ceilDiv(p.N, WG * PER_THREAD[p.version][1]), ceilDiv(p.M, WG * PER_THREAD[p.version][0]), 1],
   flops: (p) => 2 * p.M * p.N * p.K,
 };

@@ -88,4 +88,18 @@ export const elementwiseOps: Record<string, OpFn> = {
     releaseAll(dy, dx);
     return out;
   },
+  /** A copy dispatch whose binding list has one entry too many for its WGSL: compile() must reject it (a GPU
+   * validation error WebGPU reports asynchronously, which once made a benchmark row a silent no-op). */
+  async runtime_bad_bindings(rt, p: { n: number }) {
+    const a = rt.tensor([p.n], 'f32', 'a'), b = rt.tensor([p.n], 'f32', 'b'), extra = rt.tensor([p.n], 'f32', 'extra');
+    const d = copy(a, b);
+    const list = rt.commands('bad bindings').add({ ...d, bindings: [...d.bindings, 'extra'], tensors: { ...d.tensors, extra } });
+    try {
+      await list.compile();
+      return {};
+    } finally {
+      list.dispose();
+      releaseAll(a, b, extra);
+    }
+  },
 };
