@@ -146,6 +146,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 //   what sets the speed.
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
 @group(0) @binding(0) var<storage, read> w_src: array<f32>;
+override PACK_FLIPPED: bool = false;
 @group(0) @binding(1) var<storage, read_write> wp_out: array<f32>;
 
 @compute @workgroup_size(WG)
@@ -156,7 +157,15 @@ fn main_pack_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   if (g >= C * RR * KP) { return; }
   let k = g % KP;
   let ct = g / KP; // c * RR + tap
-  wp_out[g] = select(0.0, w_src[min(k, K - 1u) * C * RR + ct], k < K);
+  if (PACK_FLIPPED) {
+    // The input gradient of a stride-1 conv run as this forward kernel (conv2d_backward_input v3): here C and K are
+    // the original conv's K and C, and the weight is w[c, k, R-1-kh, R-1-kw] of the original [C, K, R, R] tensor.
+    let c = ct / RR;
+    let tap = ct % RR;
+    wp_out[g] = select(0.0, w_src[(c * K + min(k, K - 1u)) * RR + (RR - 1u - tap)], k < K);
+  } else {
+    wp_out[g] = select(0.0, w_src[min(k, K - 1u) * C * RR + ct], k < K);
+  }
 }
 
 @compute @workgroup_size(WG)

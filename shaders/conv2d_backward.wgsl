@@ -224,7 +224,7 @@ fn main_backward_weight_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_w
 // ---------------------------------------------------------------------------------------------------------------
 // main_backward_input_v2: main_backward_input with vec4 weight loads from a packed copy and 8 pixels x 8 channels
 // per thread (the same change as conv2d_forward v2). conv2d_pack_weights (main_pack_backward_input) writes
-// wq[(k*R*R + tap) * CP + c] = w[k, c, tap] (0 for c >= C), CP = C rounded up to 8. Per output channel and tap a
+// wq[(k*R*R + tap) * CP + c] = w[k, c, tap] (0 for c >= C), CP = C rounded up to 16. Per output channel and tap a
 // thread does 8 scalar dy loads and 2 vec4 weight loads for 64 multiply-adds (v1: 4 + 8 scalar loads for 32).
 @group(0) @binding(0) var<storage, read> w_src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> wq_out: array<f32>;
@@ -233,7 +233,7 @@ fn main_backward_weight_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_w
 @compute @workgroup_size(WG)
 fn main_pack_backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = thread_index(wid, nwg, lid);
-  let CP = (C + 7u) / 8u * 8u;
+  let CP = (C + 15u) / 16u * 16u;
   let RR = R * R;
   if (g >= K * RR * CP) { return; }
   let c = g % CP;
@@ -273,7 +273,7 @@ fn dgrad_store(o: u32, v: f32) {
 fn main_backward_input_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = thread_index(wid, nwg, lid);
   let CB = (C + 7u) / 8u;
-  let CV = CB * 2u; // vec4s per packed weight row
+  let CV = (C + 15u) / 16u * 4u; // vec4s per packed weight row (C rounded to 16, shared with the v3 layout)
   let HS = (H + STRIDE - 1u) / STRIDE;
   let WS = (W + STRIDE - 1u) / STRIDE;
   let MR = STRIDE * STRIDE * N * HS * WS;

@@ -12,7 +12,10 @@ export { sumReduce, sumReduceScratchShape, rowMax, histogram } from './kernels/r
 export { cosineSimilarityForward, cosineSimilarityBackward } from './kernels/cosine.js';
 export { queuePush, queueAverage, ringToOldestFirst } from './kernels/queue.js';
 export { sgdUpdate, sgdUniforms, emaUpdate, emaUniforms, type SgdOptions } from './kernels/optim.js';
-export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dOutputSize, type Conv2dOptions } from './kernels/conv2d.js';
+export {
+  conv2dForward, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardInputPacked,
+  conv2dPackedBackwardInputShape, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dOutputSize, type Conv2dOptions,
+} from './kernels/conv2d.js';
 export { batchnormForwardTrain, batchnormForwardEval, batchnormBackward, batchnormScratchShape, type BatchNormOptions } from './kernels/batchnorm.js';
 export { leakyReluForward, leakyReluBackward, add, axpy, fill, copy } from './kernels/elementwise.js';
 export { globalAvgPoolForward, globalAvgPoolBackward } from './kernels/pool.js';

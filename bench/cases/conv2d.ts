@@ -50,15 +50,16 @@ function forward(c: Conv, version: ForwardVersion = 3, tile?: ForwardTile): Benc
   };
 }
 
-function backwardInput(c: Conv, version: 1 | 2 = 2): BenchCase {
+function backwardInput(c: Conv, version: 1 | 2 | 3 = 3): BenchCase {
   return {
     kernel: `conv2d_backward_input.v${version}`,
     shape: describe(c),
     build(rt) {
       const s = shapes(c);
-      if (version === 2) {
+      if (version >= 2) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(s.w), 'f32', 'packed');
-        return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), s.o);
+        const v = version as 2 | 3;
+        return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), { ...s.o, version: v });
       }
       return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
     },
@@ -88,6 +89,7 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => forward(c, 3, '8x16')),
   ...WRN_CONVS.map((c) => backwardInput(c, 1)),
   ...WRN_CONVS.map((c) => backwardInput(c, 2)),
+  ...WRN_CONVS.map((c) => backwardInput(c, 3)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
 

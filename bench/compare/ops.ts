@@ -7,7 +7,10 @@ import type { Dispatch } from '../../src/gpu/kernel.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { batchnormBackward, batchnormForwardTrain, batchnormScratchShape } from '../../src/kernels/batchnorm.js';
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
+import {
+  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
+  conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
+} from '../../src/kernels/conv2d.js';
 import { softmaxCrossEntropyHard } from '../../src/kernels/loss.js';
 import { matmul } from '../../src/kernels/matmul.js';
 import { sumReduce } from '../../src/kernels/reduce.js';
@@ -88,11 +91,12 @@ export async function buildOurs(rt: Runtime, c: OpCase, inp: Inputs): Promise<Ou
         flops = 2 * d.N * d.OH * d.OW * d.K * d.C * d.R * d.R;
         if (c.dir === 'forward') {
           const y = T(ys, 'y');
-          ds = [conv2dForward(up('x', xs), up('w', ws), y, o)];
+          // What the training step runs (src/graph/ops.ts): the weight pack + the v3 forward, both timed.
+          ds = conv2dForwardPacked(up('x', xs), up('w', ws), T(conv2dPackedForwardShape(ws), 'wpack'), y, o);
           outputs = [{ name: 'y', t: y }];
         } else if (c.dir === 'backward_input') {
           const dx = T(xs, 'dx');
-          ds = [conv2dBackwardInput(up('dy', ys), up('w', ws), dx, o)];
+          ds = conv2dBackwardInputPacked(up('dy', ys), up('w', ws), T(conv2dPackedBackwardInputShape(ws), 'wpack'), dx, o);
           outputs = [{ name: 'dx', t: dx }];
         } else {
           const dw = T(ws, 'dw');

@@ -33,6 +33,8 @@ export interface Conv2dParams {
   version: ForwardVersion;
   /** v3's block (pixels x channels). */
   tile?: ForwardTile;
+  /** conv2d_pack_weights only: pack the flipped, transposed weight (the input gradient run as a forward conv). */
+  packFlipped?: boolean;
 }
 
 export interface Conv2dWeightParams extends Conv2dParams {
@@ -91,7 +93,7 @@ export const conv2dPackForwardKernel: KernelDef<Conv2dParams> = {
   name: 'conv2d_pack_weights',
   source: forwardSource,
   bindings: ['w_src', 'wp_out'],
-  constants: (p) => ({ C: p.C, K: p.K, R: p.R, WG }),
+  constants: (p) => ({ C: p.C, K: p.K, R: p.R, WG, PACK_FLIPPED: p.packFlipped ? 1 : 0 }),
   entryPoint: () => 'main_pack_forward',
   dispatch: (p) => grid1d(ceilDiv(p.C * p.R * p.R * roundUp(p.K, 16), WG)),
   bytes: (p) => 8 * p.C * p.R * p.R * roundUp(p.K, 16),
@@ -139,14 +141,19 @@ export const conv2dPackBackwardInputKernel: KernelDef<Conv2dParams> = {
   bindings: ['w_src', 'wq_out'],
   constants: (p) => ({ C: p.C, K: p.K, R: p.R, WG }),
   entryPoint: () => 'main_pack_backward_input',
-  dispatch: (p) => grid1d(ceilDiv(p.K * p.R * p.R * roundUp(p.C, 8), WG)),
-  bytes: (p) => 8 * p.K * p.R * p.R * roundUp(p.C, 8),
+  dispatch: (p) => grid1d(ceilDiv(p.K * p.R * p.R * roundUp(p.C, 16), WG)),
+  bytes: (p) => 8 * p.K * p.R * p.R * roundUp(p.C, 16),
 };
 
-/** Shape of the packed input-gradient weights of a [K, C, R, R] weight. */
+/** Shape of the packed input-gradient weights of a [K, C, R, R] weight (v2 and v3 share it). */
 export function conv2dPackedBackwardInputShape(w: readonly number[]): number[] {
-  return [w[0] * w[2] * w[3], roundUp(w[1], 8)];
+  return [w[0] * w[2] * w[3], roundUp(w[1], 16)];
 }
+
+/** v3 input gradient of a stride-1 conv: the forward v3 kernel on dy with the flipped, transposed weight
+ * (w'[c, k, kh, kw] = w[k, c, R-1-kh, R-1-kw]) and padding R-1-pad, which gives exactly dx's H x W. It has the
+ * forward's larger blocks and none of the per-tap stride tests of v2. */
+export const conv2dBackwardInputV3Kernel: KernelDef<Conv2dParams> = { ...conv2dForwardV2Kernel, name: 'conv2d_backward_input' };
 
 /** v2's sliding-window row walk: 3x3 stride-1 convs (the chunk is then a whole number of output rows). */
 const wgradRows = (p: { R: number; stride: number; slide: boolean }): boolean => p.slide && p.R === 3 && p.stride === 1;
@@ -239,14 +246,27 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2d
   return makeDispatch(conv2dBackwardInputKernel, p, { dy, w, dx }, describe(p));
 }
 
-/** v2: [pack the weights, input gradient] (two dispatches); `packed` has conv2dPackedBackwardInputShape(w.shape). */
-export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor, o: Conv2dOptions): Dispatch[] {
+/** v3 (default; stride-1 convs with pad <= R-1, else v2) or v2: [pack the weights, input gradient] (two
+ * dispatches); `packed` has conv2dPackedBackwardInputShape(w.shape). */
+export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor,
+  o: Conv2dOptions & { version?: 2 | 3 }): Dispatch[] {
   const k = 'conv2d_backward_input';
   expectRank(k, 'dx', dx, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
   const p = convParams(k, dx.shape, w, o);
   expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'packed', packed, conv2dPackedBackwardInputShape(w.shape), 'f32');
+  if ((o.version ?? 3) === 3 && p.stride === 1 && p.pad <= p.R - 1) {
+    const f: Conv2dParams = {
+      N: p.N, C: p.K, H: p.OH, W: p.OW, K: p.C, R: p.R, OH: p.H, OW: p.W, stride: 1, pad: p.R - 1 - p.pad,
+      beta: p.beta, version: 3, packFlipped: true,
+    };
+    f.tile = forwardTile(f);
+    return [
+      makeDispatch(conv2dPackForwardKernel, f, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}] flipped`),
+      makeDispatch(conv2dBackwardInputV3Kernel, f, { x: dy, wp: packed, y: dx }, `${describe(p)} (as forward ${f.tile})`),
+    ];
+  }
   return [
     makeDispatch(conv2dPackBackwardInputKernel, p, { w_src: w, wq_out: packed }, `[${w.shape.join(',')}]`),
     makeDispatch(conv2dBackwardInputV2Kernel, p, { dy, wq: packed, dx }, describe(p)),

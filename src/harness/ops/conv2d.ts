@@ -10,7 +10,7 @@ import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.
 interface ConvOpParams {
   N: number; C: number; H: number; W: number; K: number; R: number;
   stride: number; pad: number; beta?: number;
-  /** Forward 0..3 (default 3), input gradient 1..2 (default 2), weight gradient 1..2 (default 2). */
+  /** Forward 0..3 (default 3), input gradient 1..3 (default 3), weight gradient 1..2 (default 2). */
   version?: number;
   tile?: ForwardTile;
   /** Weight gradient v2: the sliding-window row walk for 3x3 stride 1 (default true). */
@@ -63,7 +63,7 @@ export const conv2dOps: Record<string, OpFn> = {
       } else {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', 'packed');
         try {
-          await rt.run(...conv2dBackwardInputPacked(dy, w, packed, dx, o));
+          await rt.run(...conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: (p.version ?? 3) as 2 | 3 }));
         } finally {
           packed.release();
         }
