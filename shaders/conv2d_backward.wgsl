@@ -429,3 +429,102 @@ fn main_backward_weight_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// main_backward_weight_v3: v2 reading dy from a transposed copy dyt[(n*OH*OW + pixel) * KP + k] (KP = K rounded up
+// to 8), written by conv2d_transpose_dy (main_transpose_dy) right before: a pixel's 8 output channels are then two
+// vec4 loads instead of 8 gathered scalars (3x3 stride 1: 3 + 2 loads per 72 multiply-adds, v2: 3 + 8). The
+// transpose is one pass over dy, a memory-bound copy.
+@group(0) @binding(0) var<storage, read> dyt: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dyt_out: array<f32>;
+
+fn wgrad_dyt8(q: u32) -> array<vec4f, 2> {
+  return array<vec4f, 2>(dyt[q], dyt[q + 1u]);
+}
+
+@compute @workgroup_size(WG)
+fn main_transpose_dy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KP = (K + 7u) / 8u * 8u;
+  let OHW = OH * OW;
+  if (g >= N * OHW * KP) { return; }
+  let k = g % KP;
+  let p = g / KP;
+  dyt_out[g] = select(0.0, dy[((p / OHW) * K + min(k, K - 1u)) * OHW + p % OHW], k < K);
+}
+
+@compute @workgroup_size(WG)
+fn main_backward_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let RR = R * R;
+  let TC = TCOL_MAX / RR;
+  let CB = (C + TC - 1u) / TC;
+  let KB = (K + 7u) / 8u;
+  let cb = g % CB;
+  let kb = (g / CB) % KB;
+  let s = g / (CB * KB);
+  if (s >= SPLITS) { return; }
+  let c0 = cb * TC;
+  let k0 = kb * 8u;
+  let OHW = OH * OW;
+  let HW = H * W;
+  let KV = (K + 7u) / 8u * 2u; // vec4s per pixel row of dyt
+
+  let P = N * OHW;
+  let p0 = s * CHUNK;
+  let p1 = min(P, p0 + CHUNK);
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0); var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0); var a8 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0); var b8 = vec4f(0.0);
+  if (ROWS) {
+    for (var r = p0 / OW; r < p1 / OW; r++) {
+      let n = r / OH;
+      let ih0 = i32(r % OH) - i32(PAD);
+      let xb = n * C * HW;
+      let db0 = n * K * OHW + (r % OH) * OW;
+      // Columns kw = 0, 1 of the first pixel's window; each pixel then loads column kw = 2.
+      var v0 = wgrad_x(0u, c0, xb, ih0, -i32(PAD)); var v1 = wgrad_x(1u, c0, xb, ih0, -i32(PAD));
+      var v3 = wgrad_x(3u, c0, xb, ih0, -i32(PAD)); var v4 = wgrad_x(4u, c0, xb, ih0, -i32(PAD));
+      var v6 = wgrad_x(6u, c0, xb, ih0, -i32(PAD)); var v7 = wgrad_x(7u, c0, xb, ih0, -i32(PAD));
+      for (var ow = 0u; ow < OW; ow++) {
+        let iw0 = i32(ow) - i32(PAD);
+        let v2 = wgrad_x(2u, c0, xb, ih0, iw0); let v5 = wgrad_x(5u, c0, xb, ih0, iw0); let v8 = wgrad_x(8u, c0, xb, ih0, iw0);
+        let d = wgrad_dyt8((n * OHW + (r % OH) * OW + ow) * KV + 2u * kb);
+        a0 += v0 * d[0]; a1 += v1 * d[0]; a2 += v2 * d[0]; a3 += v3 * d[0]; a4 += v4 * d[0]; a5 += v5 * d[0]; a6 += v6 * d[0]; a7 += v7 * d[0]; a8 += v8 * d[0];
+        b0 += v0 * d[1]; b1 += v1 * d[1]; b2 += v2 * d[1]; b3 += v3 * d[1]; b4 += v4 * d[1]; b5 += v5 * d[1]; b6 += v6 * d[1]; b7 += v7 * d[1]; b8 += v8 * d[1];
+        v0 = v1; v1 = v2; v3 = v4; v4 = v5; v6 = v7; v7 = v8;
+      }
+    }
+  } else {
+    var n = p0 / OHW;
+    var oh = (p0 % OHW) / OW;
+    var ow = p0 % OW;
+    for (var p = p0; p < p1; p++) {
+      let xb = n * C * HW;
+      let ih0 = i32(oh * STRIDE) - i32(PAD);
+      let iw0 = i32(ow * STRIDE) - i32(PAD);
+      let d = wgrad_dyt8((n * OHW + oh * OW + ow) * KV + 2u * kb);
+      let v0 = wgrad_x(0u, c0, xb, ih0, iw0); let v1 = wgrad_x(1u, c0, xb, ih0, iw0); let v2 = wgrad_x(2u, c0, xb, ih0, iw0); let v3 = wgrad_x(3u, c0, xb, ih0, iw0); let v4 = wgrad_x(4u, c0, xb, ih0, iw0); let v5 = wgrad_x(5u, c0, xb, ih0, iw0); let v6 = wgrad_x(6u, c0, xb, ih0, iw0); let v7 = wgrad_x(7u, c0, xb, ih0, iw0); let v8 = wgrad_x(8u, c0, xb, ih0, iw0);
+      a0 += v0 * d[0]; a1 += v1 * d[0]; a2 += v2 * d[0]; a3 += v3 * d[0]; a4 += v4 * d[0]; a5 += v5 * d[0]; a6 += v6 * d[0]; a7 += v7 * d[0]; a8 += v8 * d[0];
+      b0 += v0 * d[1]; b1 += v1 * d[1]; b2 += v2 * d[1]; b3 += v3 * d[1]; b4 += v4 * d[1]; b5 += v5 * d[1]; b6 += v6 * d[1]; b7 += v7 * d[1]; b8 += v8 * d[1];
+      ow++;
+      if (ow == OW) {
+        ow = 0u;
+        oh++;
+        if (oh == OH) { oh = 0u; n++; }
+      }
+    }
+  }
+
+  let accA = array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8);
+  let accB = array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8);
+  let KCRR = K * C * RR;
+  for (var col = 0u; col < TC * RR; col++) {
+    let c = c0 + col / RR;
+    if (c < C) {
+      for (var j = 0u; j < 4u; j++) {
+        if (k0 + j < K) { partials[s * KCRR + ((k0 + j) * C + c) * RR + col % RR] = accA[col][j]; }
+        if (k0 + 4u + j < K) { partials[s * KCRR + ((k0 + 4u + j) * C + c) * RR + col % RR] = accB[col][j]; }
+      }
+    }
+  }
+}

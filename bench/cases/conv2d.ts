@@ -1,5 +1,5 @@
 import type { ForwardTile } from '../../src/kernels/conv2d-tiles.js';
-import { type ForwardVersion, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
+import { type ForwardVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
 import { random, type BenchCase } from './util.js';
 
 export interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
@@ -66,14 +66,14 @@ function backwardInput(c: Conv, version: 1 | 2 | 3 = 3): BenchCase {
   };
 }
 
-function backwardWeight(c: Conv, version: 1 | 2 = 2, slide = true): BenchCase {
+function backwardWeight(c: Conv, version: 1 | 2 | 3 = 3, slide = true): BenchCase {
   return {
     kernel: `conv2d_backward_weight.v${version}${slide ? '' : '-noslide'}`,
     shape: describe(c),
     build(rt) {
       const s = shapes(c);
       const scratch = rt.tensor(conv2dBackwardWeightScratchShape(s.x, s.y, c.R), 'f32', 'scratch');
-      return conv2dBackwardWeight(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, { ...s.o, version, slide });
+      return conv2dBackwardWeight(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, { ...s.o, version, slide, dyT: version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(s.y), 'f32', 'dyT') : undefined });
     },
   };
 }
@@ -92,6 +92,7 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => backwardInput(c, 3)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
+  ...WRN_CONVS.map((c) => backwardWeight(c, 3)),
 
 ];
 

@@ -8,7 +8,7 @@ import type { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { batchnormBackward, batchnormForwardTrain, batchnormScratchShape } from '../../src/kernels/batchnorm.js';
 import {
-  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
+  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
   conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
 } from '../../src/kernels/conv2d.js';
 import { softmaxCrossEntropyHard } from '../../src/kernels/loss.js';
@@ -100,7 +100,8 @@ export async function buildOurs(rt: Runtime, c: OpCase, inp: Inputs): Promise<Ou
           outputs = [{ name: 'dx', t: dx }];
         } else {
           const dw = T(ws, 'dw');
-          ds = conv2dBackwardWeight(up('x', xs), up('dy', ys), dw, T(conv2dBackwardWeightScratchShape(xs, ys, d.R), 'scratch'), o);
+          ds = conv2dBackwardWeight(up('x', xs), up('dy', ys), dw, T(conv2dBackwardWeightScratchShape(xs, ys, d.R), 'scratch'),
+            { ...o, dyT: T(conv2dBackwardWeightDyShape(ys), 'dyT') });
           outputs = [{ name: 'dw', t: dw }];
         }
         break;

@@ -40,8 +40,9 @@ export interface Conv2dParams {
 export interface Conv2dWeightParams extends Conv2dParams {
   splits: number;
   chunk: number;
-  /** 1: 4 output channels per thread; 2: 8, with a sliding input window for 3x3 stride-1 convs (default). */
-  wgradVersion: 1 | 2;
+  /** 1: 4 output channels per thread; 2: 8, with a sliding input window for 3x3 stride-1 convs; 3: v2 reading a
+   * transposed dy (conv2dBackwardWeight with `dyT`). */
+  wgradVersion: 1 | 2 | 3;
   slide: boolean;
 }
 
@@ -168,13 +169,36 @@ export const conv2dBackwardWeightKernel: KernelDef<Conv2dWeightParams> = {
   constants: (p) => {
     const { BETA: _beta, ...rest } = shapeConstants(p);
     const c: Constants = { ...rest, SPLITS: p.splits, CHUNK: p.chunk };
-    if (p.wgradVersion === 2) c.ROWS = wgradRows(p) ? 1 : 0;
+    if (p.wgradVersion >= 2) c.ROWS = wgradRows(p) ? 1 : 0;
     return c;
   },
   entryPoint: (p) => (p.wgradVersion === 2 ? 'main_backward_weight_v2' : 'main_backward_weight'),
-  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, p.wgradVersion === 2 ? 8 : WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
+  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, p.wgradVersion >= 2 ? 8 : WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
   flops: convFlops,
 };
+
+/** v3 pass 1: v2 reading dy from the transposed copy (two vec4 loads per pixel for its 8 output channels). */
+export const conv2dBackwardWeightV3Kernel: KernelDef<Conv2dWeightParams> = {
+  ...conv2dBackwardWeightKernel,
+  bindings: ['dyt', 'x', 'partials'],
+  entryPoint: () => 'main_backward_weight_v3',
+};
+
+/** dyt[(n*OH*OW + pixel) * KP + k] = dy[n, k, pixel], KP = K rounded up to 8 (zeros beyond K). */
+export const conv2dTransposeDyKernel: KernelDef<Conv2dWeightParams> = {
+  name: 'conv2d_transpose_dy',
+  source: backwardSource,
+  bindings: ['dy', 'dyt_out'],
+  constants: (p) => ({ N: p.N, K: p.K, OH: p.OH, OW: p.OW, WG }),
+  entryPoint: () => 'main_transpose_dy',
+  dispatch: (p) => grid1d(ceilDiv(p.N * p.OH * p.OW * roundUp(p.K, 8), WG)),
+  bytes: (p) => 4 * p.N * p.OH * p.OW * (p.K + roundUp(p.K, 8)),
+};
+
+/** Shape of the transposed dy conv2dBackwardWeight v3 reads: [N*OH*OW, K rounded up to 8]. dy: [N,K,OH,OW]. */
+export function conv2dBackwardWeightDyShape(dy: readonly number[]): number[] {
+  return [dy[0] * dy[2] * dy[3], roundUp(dy[1], 8)];
+}
 
 export const conv2dBackwardWeightReduceKernel: KernelDef<Conv2dWeightParams> = {
   name: 'conv2d_backward_weight_reduce',
@@ -299,15 +323,26 @@ export function conv2dBackwardWeightScratchShape(x: readonly number[], dy: reado
 
 /** dw[K,C,R,R] = weight gradient given x and dy (+ beta * dw): split-K partials into `scratch`, then a fixed-order
  * sum (two dispatches; deterministic). */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor, o: Conv2dOptions & { version?: 1 | 2; slide?: boolean }): Dispatch[] {
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor,
+  o: Conv2dOptions & { version?: 1 | 2 | 3; slide?: boolean; dyT?: Tensor }): Dispatch[] {
   const k = 'conv2d_backward_weight';
   expectRank(k, 'x', x, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
   const p = convParams(k, x.shape, dw, o, 1, 'dw');
   expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'scratch', scratch, conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R), 'f32');
-  const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R), wgradVersion: o.version ?? 2, slide: o.slide ?? true };
+  const version = o.version ?? (o.dyT ? 3 : 2);
+  const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R), wgradVersion: version, slide: o.slide ?? true };
   const shape = `${describe(p)} splits=${q.splits}`;
+  if (version === 3) {
+    if (!o.dyT) throw new Error(`${k}: version 3 reads a transposed dy: pass 'dyT' of shape [${conv2dBackwardWeightDyShape(dy.shape).join(', ')}]`);
+    expectShape(k, 'dyT', o.dyT, conv2dBackwardWeightDyShape(dy.shape), 'f32');
+    return [
+      makeDispatch(conv2dTransposeDyKernel, q, { dy, dyt_out: o.dyT }, `dy [${dy.shape.join(',')}]`),
+      makeDispatch(conv2dBackwardWeightV3Kernel, q, { dyt: o.dyT, x, partials: scratch }, shape),
+      makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape),
+    ];
+  }
   return [
     makeDispatch(conv2dBackwardWeightKernel, q, { dy, x, partials: scratch }, shape),
     makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape),

@@ -1,5 +1,5 @@
 import {
-  conv2dBackwardInput, conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward,
+  conv2dBackwardInput, conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForward,
   conv2dForwardPacked, conv2dOutputSize, conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
 } from '../../kernels/conv2d.js';
 import type { ForwardTile } from '../../kernels/conv2d-tiles.js';
@@ -10,7 +10,7 @@ import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.
 interface ConvOpParams {
   N: number; C: number; H: number; W: number; K: number; R: number;
   stride: number; pad: number; beta?: number;
-  /** Forward 0..3 (default 3), input gradient 1..3 (default 3), weight gradient 1..2 (default 2). */
+  /** Forward 0..3 (default 3), input gradient 1..3 (default 3), weight gradient 1..3 (default 3). */
   version?: number;
   tile?: ForwardTile;
   /** Weight gradient v2: the sliding-window row walk for 3x3 stride 1 (default true). */
@@ -80,8 +80,13 @@ export const conv2dOps: Record<string, OpFn> = {
     const x = arg(rt, inp, p, 'x', s.x), dy = arg(rt, inp, p, 'dy', s.y), dw = arg(rt, inp, p, 'dw', s.w);
     const scratch = arg(rt, inp, p, 'scratch', conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R));
     try {
-      const version = (p.version ?? 2) as 1 | 2;
-      await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide }));
+      const version = (p.version ?? 3) as 1 | 2 | 3;
+      const dyT = version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
+      try {
+        await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide, dyT }));
+      } finally {
+        dyT?.release();
+      }
       return { ...(await readAll(rt, { dw })), splits: [scratch.shape[0]] };
     } finally {
       releaseAll(x, dy, dw, scratch);
