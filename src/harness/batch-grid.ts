@@ -58,7 +58,7 @@ function loadDataset(which: GridDataset): Promise<ImageDataset> {
   if (!p) {
     p = which === 'synthetic'
       ? Promise.resolve(syntheticDataset({ numClasses: 10, perClass: 20, seed: 7, name: 'synthetic/grid' }))
-      : loadFashionMnist();
+      : loadFashionMnist('train');
     p.catch(() => cache.delete(which));
     cache.set(which, p);
   }
@@ -73,10 +73,20 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-async function loadFashionMnist(): Promise<ImageDataset> {
-  const img = `${FASHION_URL}train-images-idx3-ubyte.gz`, lab = `${FASHION_URL}train-labels-idx1-ubyte.gz`;
-  const [a, b] = await Promise.all([fetchBytes(img), fetchBytes(lab)]);
-  return loadIdxDataset(a, b, { name: 'fashion-mnist/train', images: img, labels: lab, classNames: FASHION_MNIST_CLASSES });
+const fashionCache = new Map<'train' | 't10k', Promise<ImageDataset>>();
+
+/** Fashion-MNIST's train or test (t10k) split from the dev server's read-only /datasets/ folder, fetched and parsed
+ * once per page (shared by this view and the live training section). */
+export function loadFashionMnist(split: 'train' | 't10k'): Promise<ImageDataset> {
+  let p = fashionCache.get(split);
+  if (!p) {
+    const img = `${FASHION_URL}${split}-images-idx3-ubyte.gz`, lab = `${FASHION_URL}${split}-labels-idx1-ubyte.gz`;
+    p = Promise.all([fetchBytes(img), fetchBytes(lab)]).then(([a, b]) =>
+      loadIdxDataset(a, b, { name: `fashion-mnist/${split}`, images: img, labels: lab, classNames: FASHION_MNIST_CLASSES }));
+    p.catch(() => fashionCache.delete(split));
+    fashionCache.set(split, p);
+  }
+  return p;
 }
 
 function stats(x: ArrayLike<number>): ViewStats {

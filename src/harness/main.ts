@@ -9,6 +9,7 @@ import { ops } from './ops/index.js';
 import { runStepFromFiles, type StepRequest } from './step-runner.js';
 import { benchStep, type StepBenchCase, type StepBenchRow } from './step-bench.js';
 import { runTraining, type TrainRequest } from './train-runner.js';
+import { wireLiveTrain, type LiveCheckpoint } from './live-train.js';
 
 interface Daso {
   rt: Runtime;
@@ -20,6 +21,8 @@ interface Daso {
   train(req: TrainRequest): Promise<{ ok: true } | { ok: false; error: string }>;
   /** The augmentation debug view's summary (draws into the page's canvas too); rejects on errors. */
   batchGrid(opts: Omit<BatchGridOptions, 'canvas'>): Promise<BatchGridSummary>;
+  /** The "Train live" section's latest in-memory checkpoint (what its download button saves), or null. */
+  liveCheckpoint(): LiveCheckpoint | null;
 }
 
 declare global {
@@ -39,8 +42,10 @@ window.dasoReady = (async () => {
     });
     window.dasoInfo = rt.info;
     if (status) status.textContent = describeAdapter(rt.info!);
+    const live = wireLiveTrain(rt);
     window.daso = {
       rt,
+      liveCheckpoint: () => live.latest(),
       async runOp(name, params, inputs) {
         const op = ops[name];
         try {

@@ -2,6 +2,7 @@
 // statistics (every log_every steps), evaluation of the EMA model (every eval_every), atomic checkpoints (every
 // checkpoint_every) carrying everything a resume needs: model, EMA, momentum, step, DASO state, sampler and
 // generator states. A NaN or Inf loss stops the run with a message; the last good checkpoint stays on disk.
+// An aborted `signal` (the page's Stop button) ends the run between steps with a checkpoint of the current step.
 import type { Runtime } from '../gpu/runtime.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { longTailSplit, type LongTailSplit } from '../data/split.js';
@@ -21,7 +22,9 @@ export type TrainEvent =
   | { type: 'progress'; step: number; loss: number; loss_cls: number; loss_u: number; loss_align: number; mask_ratio: number; steps_per_s: number; eta_s: number; daso_active: boolean }
   | { type: 'eval'; record: EvalRecord }
   | { type: 'checkpoint'; step: number; name: string }
-  | { type: 'done'; final: EvalRecord; median: Record<string, number> };
+  | { type: 'done'; final: EvalRecord; median: Record<string, number> }
+  /** The run was stopped through `TrainHooks.signal`; a checkpoint of `step` (steps done) was saved just before. */
+  | { type: 'stopped'; step: number };
 
 export interface EvalRecord {
   step: number;
@@ -41,6 +44,10 @@ export interface TrainHooks {
   emit(e: TrainEvent): void;
   /** Stores checkpoint tensors (atomically, on the Node side) under `name`. */
   saveCheckpoint(tensors: Record<string, StTensor>, metadata: Record<string, string>, name: string): Promise<void>;
+  /** Checked between steps (never inside a recorded step); once aborted, train() saves a checkpoint of the steps done,
+   * emits `stopped` and returns. The page only sees the abort when it next awaits (the first step, log steps,
+   * evaluations, checkpoints): steps already submitted to the GPU finish first. */
+  signal?: AbortSignal;
 }
 
 export function normalisationFor(c: TrainConfig): Normalisation {
@@ -126,8 +133,25 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
   };
 
   let t0 = performance.now(), tStart = st.step, timing = false;
+  const firstStep = st.step;
+  /** Stop requested before step t: the state is the one after step t - 1; checked like a periodic checkpoint. */
+  const stopped = async (t: number) => {
+    if (t > firstStep) {
+      const l = await step.readLosses(t - 1);
+      if (!Number.isFinite(l.loss)) {
+        throw new Error(`step ${t - 1}: the loss is ${l.loss} (cls ${l.lossCls}, u ${l.lossU}, align ${l.lossAlign}); stopping. ` +
+          `The last good checkpoint is kept; lower optim.lr or check the data.`);
+      }
+    }
+    await checkpoint(t - 1);
+    hooks.emit({ type: 'stopped', step: t });
+  };
   try {
     for (let t = st.step; t < c.max_iter; t++) {
+      if (hooks.signal?.aborted) {
+        await stopped(t);
+        return;
+      }
       feed.next(step.io);
       step.run(t);
       const last = t + 1 === c.max_iter;
@@ -171,6 +195,11 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
         tStart = t + 1;
         timing = true;
       }
+    }
+    // Every step is done and the last one was checkpointed: a stop here only skips the final evaluation.
+    if (hooks.signal?.aborted) {
+      hooks.emit({ type: 'stopped', step: st.step });
+      return;
     }
     const final = await evaluate(c.max_iter - 1, true);
     const recent = history.slice(-c.eval.median_of);
