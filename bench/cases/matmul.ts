@@ -4,7 +4,7 @@ import { random, type BenchCase } from './util.js';
 function mm(M: number, N: number, K: number, o: { transA?: boolean; transB?: boolean; bias?: boolean; version?: MatmulVersion } = {}): BenchCase {
   const v = o.version ?? 2;
   return {
-    kernel: v === 2 ? 'matmul_forward' : `matmul_forward.v${v}`,
+    kernel: `matmul_forward.v${v}`,
     shape: `M=${M} N=${N} K=${K}${o.transA ? ' A^T' : ''}${o.transB ? ' B^T' : ''}${o.bias ? ' +bias' : ''}`,
     build(rt) {
       const a = random(rt, o.transA ? [K, M] : [M, K], 'a');
