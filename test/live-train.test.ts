@@ -127,7 +127,11 @@ describe.skipIf(!HAVE_DATA)('train live (harness page)', () => {
     const ck = (await latestCheckpoint(p))!;
     expect(Number(ck.tensors.step.data[0])).toBe(step);
     expect(JSON.parse(ck.metadata.config).max_iter).toBe(50);
-    expect(JSON.parse(ck.metadata.feed).labeled).toBeTruthy();
+    // The samplers' state is in the checkpoint (resume needs it): the preset's labeled pool (1000 ... 10 images per
+    // class, 2478 in all) drawn 16 at a time, and the unlabeled pool drawn 32 (mu = 2) at a time.
+    const feed = JSON.parse(ck.metadata.feed);
+    expect(feed.labeled).toMatchObject({ poolSize: 2478, batchSize: 16 });
+    expect(feed.unlabeled).toMatchObject({ batchSize: 32 });
     expect(await p.$eval('#lt-start', (el) => (el as HTMLButtonElement).disabled)).toBe(false);
   }, TEST_MS);
 
