@@ -1,10 +1,23 @@
 // Summarises finished runs (runs/<dir>/final.json and metrics.jsonl) as the README's experiment tables.
 // usage: node scripts/experiment-table.mjs runs/exp-daso-seed0 runs/exp-fixmatch-seed0 ...
-import { readFileSync } from 'node:fs';
+// Arguments that are not run folders (a shell glob also matches log files beside them) are skipped; a run folder
+// without final.json (unfinished) is an error naming it.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
-const rows = process.argv.slice(2).map((dir) => {
+const dirs = process.argv.slice(2).filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'config.json')));
+if (!dirs.length) {
+  console.error('usage: node scripts/experiment-table.mjs RUN_DIR [RUN_DIR...] (folders written by `daso train --out-dir`)');
+  process.exit(2);
+}
+for (const d of dirs) {
+  if (!existsSync(join(d, 'final.json'))) {
+    console.error(`${d}: no final.json (the run has not finished; resume it with --resume)`);
+    process.exit(1);
+  }
+}
+const rows = dirs.map((dir) => {
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const fin = JSON.parse(readFileSync(join(dir, 'final.json'), 'utf8'));
   const evals = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
