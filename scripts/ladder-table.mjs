@@ -24,8 +24,8 @@ if (mm.length) {
 }
 
 const FAMILIES = [
-  ['conv2d_forward', ['v0', 'v1', 'v2', 'v3']],
-  ['conv2d_backward_input', ['v1', 'v2', 'v3']],
+  ['conv2d_forward', ['v0', 'v1', 'v2', 'v3', 'v4']],
+  ['conv2d_backward_input', ['v1', 'v2', 'v3', 'v4']],
   ['conv2d_backward_weight', ['v1', 'v2', 'v3']],
 ];
 for (const [fam, versions] of FAMILIES) {

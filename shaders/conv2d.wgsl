@@ -398,3 +398,94 @@ fn main_v3_8x16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// v4: row vectors for stride-1 3x3 convs with pad 1 and W % 4 == 0 (then OH x OW = H x W, and every aligned group
+// of 4 output pixels lies in one row of one image). For one input row, channel and group, the three taps need the 6
+// input values at columns w-1 .. w+4: one aligned vec4 load (columns w..w+3, tap 1) and the neighbours' .w and .x
+// (2 more vec4 loads) serve all three taps, 3 loads where v3 gathers 12 scalars. Block: 8 pixels (2 groups) x 16
+// channels; per row and channel 6 x loads and 12 packed-weight loads for 96 vec4 multiply-adds (v3 8x16: 8 + 4 per
+// 32). Rows outside the image are skipped per group; the image's left and right edge zero the neighbour values.
+// Other shapes use v3 (conv2dForwardPacked picks). It also runs the stride-1 input gradient (weights flipped, pad
+// R-1-1 = 1) whenever the input's width is a multiple of 4: all of WRN-28-2 on 32x32 images.
+@group(0) @binding(0) var<storage, read> xv: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn main_v4_8x16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KB = (K + 15u) / 16u;
+  let KV = KB * 4u; // vec4s per packed weight row
+  let M = N * H * W; // a multiple of 4
+  let m0 = (g / KB) * 8u;
+  let kb = g % KB;
+  if (m0 >= M) { return; }
+  let HW = H * W;
+  let W4 = W / 4u;
+  let HW4 = HW / 4u;
+  // Group 0: pixels m0..m0+3; group 1: m0+4..m0+7, clamped to the last group when M % 8 == 4 (its stores are masked).
+  let mA = m0;
+  let mB = min(m0 + 4u, M - 4u);
+  let pA = mA % HW; let hA = pA / W; let wA = pA % W;
+  let pB = mB % HW; let hB = pB / W; let wB = pB % W;
+  let baseA = (mA / HW) * C * HW4 + wA / 4u;
+  let baseB = (mB / HW) * C * HW4 + wB / 4u;
+  let leftA = wA > 0u; let rightA = wA + 4u < W;
+  let leftB = wB > 0u; let rightB = wB + 4u < W;
+  var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0); var a0_2 = vec4f(0.0); var a0_3 = vec4f(0.0); var a0_4 = vec4f(0.0); var a0_5 = vec4f(0.0); var a0_6 = vec4f(0.0); var a0_7 = vec4f(0.0); var a0_8 = vec4f(0.0); var a0_9 = vec4f(0.0); var a0_10 = vec4f(0.0); var a0_11 = vec4f(0.0); var a0_12 = vec4f(0.0); var a0_13 = vec4f(0.0); var a0_14 = vec4f(0.0); var a0_15 = vec4f(0.0);
+  var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0); var a1_2 = vec4f(0.0); var a1_3 = vec4f(0.0); var a1_4 = vec4f(0.0); var a1_5 = vec4f(0.0); var a1_6 = vec4f(0.0); var a1_7 = vec4f(0.0); var a1_8 = vec4f(0.0); var a1_9 = vec4f(0.0); var a1_10 = vec4f(0.0); var a1_11 = vec4f(0.0); var a1_12 = vec4f(0.0); var a1_13 = vec4f(0.0); var a1_14 = vec4f(0.0); var a1_15 = vec4f(0.0);
+  for (var kh = 0u; kh < 3u; kh++) {
+    let ihA = hA + kh - 1u; // wraps to a huge value above the image: fails the test below
+    let ihB = hB + kh - 1u;
+    let okA = ihA < H;
+    let okB = ihB < H;
+    if (!okA && !okB) { continue; }
+    var iA = baseA + select(0u, ihA * W4, okA);
+    var iB = baseB + select(0u, ihB * W4, okB);
+    let lA = okA && leftA; let rA = okA && rightA;
+    let lB = okB && leftB; let rB = okB && rightB;
+    var wi = kh * 3u * KV + 4u * kb;
+    for (var c = 0u; c < C; c++) {
+      let v0 = select(vec4f(0.0), xv[iA], okA);
+      let v1 = select(vec4f(0.0), xv[iB], okB);
+      let xl0 = vec4f(select(0.0, xv[select(iA, iA - 1u, lA)].w, lA), v0.xyz);
+      let xr0 = vec4f(v0.yzw, select(0.0, xv[select(iA, iA + 1u, rA)].x, rA));
+      let xl1 = vec4f(select(0.0, xv[select(iB, iB - 1u, lB)].w, lB), v1.xyz);
+      let xr1 = vec4f(v1.yzw, select(0.0, xv[select(iB, iB + 1u, rB)].x, rB));
+      iA += HW4;
+      iB += HW4;
+        {
+          let o = wi;
+          let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+          a0_0 += xl0 * w0.x; a0_1 += xl0 * w0.y; a0_2 += xl0 * w0.z; a0_3 += xl0 * w0.w; a0_4 += xl0 * w1.x; a0_5 += xl0 * w1.y; a0_6 += xl0 * w1.z; a0_7 += xl0 * w1.w; a0_8 += xl0 * w2.x; a0_9 += xl0 * w2.y; a0_10 += xl0 * w2.z; a0_11 += xl0 * w2.w; a0_12 += xl0 * w3.x; a0_13 += xl0 * w3.y; a0_14 += xl0 * w3.z; a0_15 += xl0 * w3.w;
+          a1_0 += xl1 * w0.x; a1_1 += xl1 * w0.y; a1_2 += xl1 * w0.z; a1_3 += xl1 * w0.w; a1_4 += xl1 * w1.x; a1_5 += xl1 * w1.y; a1_6 += xl1 * w1.z; a1_7 += xl1 * w1.w; a1_8 += xl1 * w2.x; a1_9 += xl1 * w2.y; a1_10 += xl1 * w2.z; a1_11 += xl1 * w2.w; a1_12 += xl1 * w3.x; a1_13 += xl1 * w3.y; a1_14 += xl1 * w3.z; a1_15 += xl1 * w3.w;
+        }
+        {
+          let o = wi + KV;
+          let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+          a0_0 += v0 * w0.x; a0_1 += v0 * w0.y; a0_2 += v0 * w0.z; a0_3 += v0 * w0.w; a0_4 += v0 * w1.x; a0_5 += v0 * w1.y; a0_6 += v0 * w1.z; a0_7 += v0 * w1.w; a0_8 += v0 * w2.x; a0_9 += v0 * w2.y; a0_10 += v0 * w2.z; a0_11 += v0 * w2.w; a0_12 += v0 * w3.x; a0_13 += v0 * w3.y; a0_14 += v0 * w3.z; a0_15 += v0 * w3.w;
+          a1_0 += v1 * w0.x; a1_1 += v1 * w0.y; a1_2 += v1 * w0.z; a1_3 += v1 * w0.w; a1_4 += v1 * w1.x; a1_5 += v1 * w1.y; a1_6 += v1 * w1.z; a1_7 += v1 * w1.w; a1_8 += v1 * w2.x; a1_9 += v1 * w2.y; a1_10 += v1 * w2.z; a1_11 += v1 * w2.w; a1_12 += v1 * w3.x; a1_13 += v1 * w3.y; a1_14 += v1 * w3.z; a1_15 += v1 * w3.w;
+        }
+        {
+          let o = wi + 2u * KV;
+          let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+          a0_0 += xr0 * w0.x; a0_1 += xr0 * w0.y; a0_2 += xr0 * w0.z; a0_3 += xr0 * w0.w; a0_4 += xr0 * w1.x; a0_5 += xr0 * w1.y; a0_6 += xr0 * w1.z; a0_7 += xr0 * w1.w; a0_8 += xr0 * w2.x; a0_9 += xr0 * w2.y; a0_10 += xr0 * w2.z; a0_11 += xr0 * w2.w; a0_12 += xr0 * w3.x; a0_13 += xr0 * w3.y; a0_14 += xr0 * w3.z; a0_15 += xr0 * w3.w;
+          a1_0 += xr1 * w0.x; a1_1 += xr1 * w0.y; a1_2 += xr1 * w0.z; a1_3 += xr1 * w0.w; a1_4 += xr1 * w1.x; a1_5 += xr1 * w1.y; a1_6 += xr1 * w1.z; a1_7 += xr1 * w1.w; a1_8 += xr1 * w2.x; a1_9 += xr1 * w2.y; a1_10 += xr1 * w2.z; a1_11 += xr1 * w2.w; a1_12 += xr1 * w3.x; a1_13 += xr1 * w3.y; a1_14 += xr1 * w3.z; a1_15 += xr1 * w3.w;
+        }
+      wi += 9u * KV;
+    }
+  }
+  let k0 = kb * 16u;
+  let acc0 = array<vec4f, 16>(a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13, a0_14, a0_15);
+  let acc1 = array<vec4f, 16>(a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9, a1_10, a1_11, a1_12, a1_13, a1_14, a1_15);
+  let oA = (mA / HW) * K * HW + pA;
+  let oB = (mB / HW) * K * HW + pB;
+  let storeB = m0 + 4u < M;
+  for (var j = 0u; j < 16u; j++) {
+    if (k0 + j < K) {
+      for (var i = 0u; i < 4u; i++) {
+        store(oA + (k0 + j) * HW + i, acc0[j][i]);
+        if (storeB) { store(oB + (k0 + j) * HW + i, acc1[j][i]); }
+      }
+    }
+  }
+}

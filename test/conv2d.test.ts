@@ -31,7 +31,15 @@ const SHAPES: Conv2dShape[] = [
   S(2, 2, 6, 5, 3, 2, 2, 1), // R=2 (even kernel; the family allows R <= 3)
   S(2, 17, 6, 5, 19, 3, 1, 1), // C, K past one 8- and 16-wide block (packed weights, v2/v3 blocks)
   S(1, 9, 5, 9, 23, 1, 1, 0),
+  // Row-vector shapes (v4: 3x3, stride 1, pad 1, W % 4 == 0): K past a 16-channel block; W = 4 (both image edges
+  // in one 4-pixel group) with N*H*W % 8 == 4 (the thread's second group clamped); H = 1 (rows above and below).
+  S(3, 5, 4, 8, 17, 3, 1, 1),
+  S(1, 2, 3, 4, 1, 3, 1, 1),
+  S(2, 3, 1, 12, 7, 3, 1, 1),
 ];
+// Which shapes the row-vector rung (v4) takes; forward and input gradient alike (the flipped conv of a 3x3 pad-1
+// stride-1 conv is again 3x3 pad 1 stride 1 on dy, whose width is W).
+const rowVectorShape = (s: Conv2dShape): boolean => s.R === 3 && s.stride === 1 && s.pad === 1 && s.W % 4 === 0;
 // Large enough reduction (N*OH*OW = 2*33*33) that the weight gradient splits it, with a ragged last chunk.
 const SPLIT_SHAPE = S(2, 2, 33, 33, 3, 3, 1, 1);
 
@@ -89,6 +97,7 @@ describe('conv2d_forward', () => {
   // Every rung of the ladder; v3 with both blocks and with the tile table's choice (no tile given).
   const VERSIONS: { version: number; tile?: string }[] = [
     { version: 0 }, { version: 1 }, { version: 2 }, { version: 3, tile: '16x8' }, { version: 3, tile: '8x16' }, { version: 3 },
+    { version: 4 },
   ];
   for (const v of VERSIONS) {
     const label = `v${v.version}${v.tile ? `-${v.tile}` : ''}`;
@@ -96,13 +105,15 @@ describe('conv2d_forward', () => {
       for (const [i, s] of SHAPES.entries()) {
         const n = sizes(s);
         const x = randn(n.x, 100 + i), w = randn(n.w, 200 + i);
-        const { y } = await runOp('conv2d_forward', opParams(s, v), { x, w });
+        const { y, rowVectors } = await runOp('conv2d_forward', opParams(s, v), { x, w });
         expectClose(y, conv2dForwardRef(x, w, s), `${label} ${name(s)}`, 1e-4, 1e-4);
+        if (v.version >= 2) expect(rowVectors[0], `${label} ${name(s)} row vectors`).toBe(v.version === 4 && rowVectorShape(s) ? 1 : 0);
       }
     });
 
     it(`${label} accumulates with beta`, async () => {
-      const s = S(2, 3, 5, 7, 5, 3, 2, 1), n = sizes(s);
+      // v4 on a shape it takes (row vectors), the others on a stride-2 shape.
+      const s = v.version === 4 ? S(2, 3, 5, 8, 5, 3, 1, 1) : S(2, 3, 5, 7, 5, 3, 2, 1), n = sizes(s);
       const x = randn(n.x, 1), w = randn(n.w, 2), y0 = randn(n.y, 3);
       const { y } = await runOp('conv2d_forward', opParams(s, { ...v, beta: 0.5 }), { x, w, y: y0 });
       expectClose(y, conv2dForwardRef(x, w, s, y0, 0.5), `beta ${name(s)}`, 1e-4, 1e-4);
@@ -123,19 +134,21 @@ describe('conv2d_forward', () => {
 });
 
 describe('conv2d_backward_input', () => {
-  // v3 runs stride-1 convs as a forward conv with flipped weights and falls back to v2 for stride 2.
-  for (const version of [1, 2, 3]) {
+  // v3 runs stride-1 convs as a forward conv with flipped weights and falls back to v2 for stride 2; v4 is v3 with
+  // the forward's row-vector kernel where it applies.
+  for (const version of [1, 2, 3, 4]) {
     it(`v${version} matches the reference on ragged shapes (stride 2 parity classes included)`, async () => {
       for (const [i, s] of SHAPES.entries()) {
         const n = sizes(s);
         const dy = randn(n.y, 300 + i), w = randn(n.w, 400 + i);
-        const { dx } = await runOp('conv2d_backward_input', opParams(s, { version }), { dy, w });
+        const { dx, rowVectors } = await runOp('conv2d_backward_input', opParams(s, { version }), { dy, w });
         expectClose(dx, conv2dBackwardInputRef(dy, w, s), `v${version} ${name(s)}`, 1e-4, 1e-4);
+        expect(rowVectors[0], `v${version} ${name(s)} row vectors`).toBe(version === 4 && rowVectorShape(s) ? 1 : 0);
       }
     });
 
     it(`v${version} accumulates with beta`, async () => {
-      const s = S(2, 5, 7, 9, 3, 3, 2, 1), n = sizes(s);
+      const s = version === 4 ? S(2, 5, 7, 8, 3, 3, 1, 1) : S(2, 5, 7, 9, 3, 3, 2, 1), n = sizes(s);
       const dy = randn(n.y, 5), w = randn(n.w, 6), dx0 = randn(n.x, 7);
       const { dx } = await runOp('conv2d_backward_input', opParams(s, { version, beta: 1 }), { dy, w, dx: dx0 });
       expectClose(dx, conv2dBackwardInputRef(dy, w, s, dx0, 1), `beta ${name(s)}`, 1e-4, 1e-4);

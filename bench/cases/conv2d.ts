@@ -1,5 +1,5 @@
 import type { ForwardTile } from '../../src/kernels/conv2d-tiles.js';
-import { type ForwardVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize } from '../../src/kernels/conv2d.js';
+import { type ForwardVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize, rowVectorsApply } from '../../src/kernels/conv2d.js';
 import { random, type BenchCase } from './util.js';
 
 export interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
@@ -22,6 +22,8 @@ export const WRN_CONVS: Conv[] = [
   { C: 64, K: 128, H: 16, R: 1, stride: 2, what: 'stage3 shortcut' },
 ];
 
+const rowVectorShape = (c: Conv): boolean => rowVectorsApply({ R: c.R, stride: c.stride, pad: c.R === 3 ? 1 : 0, W: c.H });
+
 function describe(c: Conv): string {
   const [OH] = conv2dOutputSize(c.H, c.H, c.R, { stride: c.stride, pad: c.R === 3 ? 1 : 0 });
   return `N=${BATCH} ${c.C}->${c.K} ${c.H}x${c.H}->${OH}x${OH} k${c.R} s${c.stride} p${c.R === 3 ? 1 : 0} (${c.what})`;
@@ -33,7 +35,7 @@ function shapes(c: Conv) {
   return { o, x: [BATCH, c.C, c.H, c.H], w: [c.K, c.C, c.R, c.R], y: [BATCH, c.K, OH, OW] };
 }
 
-function forward(c: Conv, version: ForwardVersion = 3, tile?: ForwardTile): BenchCase {
+function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile): BenchCase {
   return {
     kernel: `conv2d_forward.v${version}${tile ? `-${tile}` : ''}`,
     shape: describe(c),
@@ -41,7 +43,7 @@ function forward(c: Conv, version: ForwardVersion = 3, tile?: ForwardTile): Benc
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedForwardShape(s.w), 'f32', 'packed');
-        const v = version as 2 | 3;
+        const v = version as 2 | 3 | 4;
         return conv2dForwardPacked(random(rt, s.x, 'x'), random(rt, s.w, 'w'), packed, rt.tensor(s.y, 'f32', 'y'), { ...s.o, version: v, tile });
       }
       if (version !== 0 && version !== 1) throw new Error('unreachable');
@@ -50,7 +52,7 @@ function forward(c: Conv, version: ForwardVersion = 3, tile?: ForwardTile): Benc
   };
 }
 
-function backwardInput(c: Conv, version: 1 | 2 | 3 = 3): BenchCase {
+function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4): BenchCase {
   return {
     kernel: `conv2d_backward_input.v${version}`,
     shape: describe(c),
@@ -58,7 +60,7 @@ function backwardInput(c: Conv, version: 1 | 2 | 3 = 3): BenchCase {
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(s.w), 'f32', 'packed');
-        const v = version as 2 | 3;
+        const v = version as 2 | 3 | 4;
         return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), { ...s.o, version: v });
       }
       return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
@@ -84,12 +86,15 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => forward(c, 1)),
   ...WRN_CONVS.map((c) => forward(c, 2)),
   ...WRN_CONVS.map((c) => forward(c, 3)),
+  // v4 where it applies (3x3 stride 1: stem, stage1, stage1 first, stage2, stage3); the other shapes would run v3.
+  ...WRN_CONVS.filter(rowVectorShape).map((c) => forward(c, 4)),
   // Both v3 blocks on every shape: the input of scripts/conv-tile-table.mjs.
   ...WRN_CONVS.map((c) => forward(c, 3, '16x8')),
   ...WRN_CONVS.map((c) => forward(c, 3, '8x16')),
   ...WRN_CONVS.map((c) => backwardInput(c, 1)),
   ...WRN_CONVS.map((c) => backwardInput(c, 2)),
   ...WRN_CONVS.map((c) => backwardInput(c, 3)),
+  ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 3)),

@@ -88,7 +88,7 @@ export async function runCompare(root: string, o: CompareOptions): Promise<Compa
       (batch, stepBatches) => (window as unknown as { dasoCompare: CompareApi }).dasoCompare.cases({ batch, stepBatches }),
       o.batch, o.stepBatches,
     )) as CompareCase[];
-    const cases = o.filter ? all.filter((c) => `${c.op} ${c.shape}`.includes(o.filter!)) : all;
+    const cases = o.filter ? all.filter((c) => o.filter!.split('|').some((f) => `${c.op} ${c.shape}`.includes(f))) : all;
     if (!cases.length) throw new Error(`bench-compare: no case matches --filter '${o.filter}' (cases: ${all.map((c) => `'${c.op} ${c.shape}'`).join(', ')})`);
     const save = () => {
       const meta = {

@@ -35,7 +35,8 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
 }
 
 const USAGE = `usage: daso <command> [flags]
-  bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries)
+  bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries);
+                                                          TEXT matches 'kernel shape' rows by substring, A|B for either
   bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
                                                           training-step benchmark + per-kernel GPU profile
                                                           (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};

@@ -17,7 +17,7 @@ export async function benchKernels(rt: Runtime, opts: { filter?: string; reps: n
   const rows: BenchRow[] = [];
   const adapter = `${rt.info?.vendor ?? '?'}/${rt.info?.architecture ?? '?'}${rt.info?.isFallbackAdapter ? ' (fallback)' : ''}`;
   for (const c of benchCases) {
-    if (opts.filter && !`${c.kernel} ${c.shape}`.includes(opts.filter)) continue;
+    if (opts.filter && !opts.filter.split('|').some((f) => `${c.kernel} ${c.shape}`.includes(f))) continue;
     const ds = c.build(rt);
     const list = rt.commands(c.kernel);
     list.add(...ds);

@@ -6,7 +6,7 @@ import { ceilDiv, expectRank, expectShape, grid1d, makeDispatch, type Constants,
 import type { Tensor } from '../gpu/tensor.js';
 import { forwardTile, type ForwardTile } from './conv2d-tiles.js';
 
-export type ForwardVersion = 0 | 1 | 2 | 3;
+export type ForwardVersion = 0 | 1 | 2 | 3 | 4;
 import { shapeStr } from '../gpu/tensor.js';
 
 export interface Conv2dOptions {
@@ -29,7 +29,8 @@ export interface Conv2dParams {
   pad: number;
   beta: number;
   /** Forward only. 0: naive (one output per thread); 1: register-blocked 4 pixels x 8 channels; 2: 8 x 8 with
-   * vec4 loads of packed weights (conv2dForwardPacked); 3: v2 with a 16x8 or 8x16 block from the tile table. */
+   * vec4 loads of packed weights (conv2dForwardPacked); 3: v2 with a 16x8 or 8x16 block from the tile table;
+   * 4: row vectors for 3x3 stride-1 pad-1 convs with W % 4 == 0 (v3 for other shapes). */
   version: ForwardVersion;
   /** v3's block (pixels x channels). */
   tile?: ForwardTile;
@@ -88,6 +89,22 @@ export const conv2dForwardV2Kernel: KernelDef<Conv2dParams> = {
   },
   flops: convFlops,
 };
+
+/** v4: x read as aligned vec4 row pieces, 8 pixels x 16 channels. Only for shapes rowVectorsApply accepts. */
+export const conv2dForwardV4Kernel: KernelDef<Conv2dParams> = {
+  name: 'conv2d_forward',
+  source: forwardSource,
+  bindings: ['xv', 'wp', 'y'],
+  constants: shapeConstants,
+  entryPoint: () => 'main_v4_8x16',
+  dispatch: (p) => grid1d(ceilDiv(ceilDiv(p.N * p.OH * p.OW, 8) * ceilDiv(p.K, 16), WG)),
+  flops: convFlops,
+};
+
+/** v4's shapes: 3x3, stride 1, pad 1 (so OH x OW = H x W) and W a multiple of 4 (aligned 4-pixel row groups). */
+export function rowVectorsApply(p: Pick<Conv2dParams, 'R' | 'stride' | 'pad' | 'W'>): boolean {
+  return p.R === 3 && p.stride === 1 && p.pad === 1 && p.W % 4 === 0;
+}
 
 /** wp[(c*R*R + tap) * KP + k] = w[k, c, tap], KP = K rounded up to 16 (zeros beyond K). */
 export const conv2dPackForwardKernel: KernelDef<Conv2dParams> = {
@@ -155,6 +172,8 @@ export function conv2dPackedBackwardInputShape(w: readonly number[]): number[] {
  * (w'[c, k, kh, kw] = w[k, c, R-1-kh, R-1-kw]) and padding R-1-pad, which gives exactly dx's H x W. It has the
  * forward's larger blocks and none of the per-tap stride tests of v2. */
 export const conv2dBackwardInputV3Kernel: KernelDef<Conv2dParams> = { ...conv2dForwardV2Kernel, name: 'conv2d_backward_input' };
+/** v4 input gradient: v3 run as the forward v4 kernel where the flipped conv is one rowVectorsApply accepts. */
+export const conv2dBackwardInputV4Kernel: KernelDef<Conv2dParams> = { ...conv2dForwardV4Kernel, name: 'conv2d_backward_input' };
 
 /** v2's sliding-window row walk: 3x3 stride-1 convs (the chunk is then a whole number of output rows). */
 const wgradRows = (p: { R: number; stride: number; slide: boolean }): boolean => p.slide && p.R === 3 && p.stride === 1;
@@ -244,19 +263,23 @@ export function conv2dForward(x: Tensor, w: Tensor, y: Tensor, o: Conv2dOptions 
   return makeDispatch(conv2dForwardKernel, p, { x, w, y }, describe(p));
 }
 
-/** v2 / v3 (default): [pack the weights, conv] (two dispatches). `packed` has conv2dPackedForwardShape(w.shape).
- * v3's block comes from the tile table (src/kernels/conv2d-tiles.ts) unless `tile` is given. */
+/** v2 / v3 / v4 (default): [pack the weights, conv] (two dispatches). `packed` has conv2dPackedForwardShape(w.shape).
+ * v4 applies to the shapes rowVectorsApply accepts; other shapes run v3. v3's block comes from the tile table
+ * (src/kernels/conv2d-tiles.ts) unless `tile` is given. */
 export function conv2dForwardPacked(x: Tensor, w: Tensor, packed: Tensor, y: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3; tile?: ForwardTile }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4; tile?: ForwardTile }): Dispatch[] {
   const k = 'conv2d_forward';
   expectRank(k, 'x', x, 4, 'f32');
-  const p = convParams(k, x.shape, w, o, o.version ?? 3);
+  const p = convParams(k, x.shape, w, o, o.version ?? 4);
+  if (p.version === 4 && !rowVectorsApply(p)) p.version = 3;
   if (p.version === 3) p.tile = o.tile ?? forwardTile(p);
   expectShape(k, 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'packed', packed, conv2dPackedForwardShape(w.shape), 'f32');
   return [
     makeDispatch(conv2dPackForwardKernel, p, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}]`),
-    makeDispatch(conv2dForwardV2Kernel, p, { x, wp: packed, y }, describe(p)),
+    p.version === 4
+      ? makeDispatch(conv2dForwardV4Kernel, p, { xv: x, wp: packed, y }, `${describe(p)} (row vectors)`)
+      : makeDispatch(conv2dForwardV2Kernel, p, { x, wp: packed, y }, describe(p)),
   ];
 }
 
@@ -270,26 +293,30 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2d
   return makeDispatch(conv2dBackwardInputKernel, p, { dy, w, dx }, describe(p));
 }
 
-/** v3 (default; stride-1 convs with pad <= R-1, else v2) or v2: [pack the weights, input gradient] (two
- * dispatches); `packed` has conv2dPackedBackwardInputShape(w.shape). */
+/** v4 (default), v3 or v2: [pack the weights, input gradient] (two dispatches); `packed` has
+ * conv2dPackedBackwardInputShape(w.shape). v3: stride-1 convs with pad <= R-1 run as the forward v3 kernel with
+ * flipped weights; v4: the same with the forward v4 kernel where it applies (3x3 pad 1, W % 4 == 0); others v2. */
 export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3 }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4 }): Dispatch[] {
   const k = 'conv2d_backward_input';
   expectRank(k, 'dx', dx, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
   const p = convParams(k, dx.shape, w, o);
   expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'packed', packed, conv2dPackedBackwardInputShape(w.shape), 'f32');
-  if ((o.version ?? 3) === 3 && p.stride === 1 && p.pad <= p.R - 1) {
+  const version = o.version ?? 4;
+  if (version >= 3 && p.stride === 1 && p.pad <= p.R - 1) {
     const f: Conv2dParams = {
       N: p.N, C: p.K, H: p.OH, W: p.OW, K: p.C, R: p.R, OH: p.H, OW: p.W, stride: 1, pad: p.R - 1 - p.pad,
       beta: p.beta, version: 3, packFlipped: true,
     };
+    const pack = makeDispatch(conv2dPackForwardKernel, f, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}] flipped`);
+    if (version === 4 && rowVectorsApply(f)) {
+      f.version = 4;
+      return [pack, makeDispatch(conv2dBackwardInputV4Kernel, f, { xv: dy, wp: packed, y: dx }, `${describe(p)} (as forward, row vectors)`)];
+    }
     f.tile = forwardTile(f);
-    return [
-      makeDispatch(conv2dPackForwardKernel, f, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}] flipped`),
-      makeDispatch(conv2dBackwardInputV3Kernel, f, { x: dy, wp: packed, y: dx }, `${describe(p)} (as forward ${f.tile})`),
-    ];
+    return [pack, makeDispatch(conv2dBackwardInputV3Kernel, f, { x: dy, wp: packed, y: dx }, `${describe(p)} (as forward ${f.tile})`)];
   }
   return [
     makeDispatch(conv2dPackBackwardInputKernel, p, { w_src: w, wq_out: packed }, `[${w.shape.join(',')}]`),

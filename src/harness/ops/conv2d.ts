@@ -5,12 +5,13 @@ import {
 import type { ForwardTile } from '../../kernels/conv2d-tiles.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
+import type { Dispatch } from '../../gpu/kernel.js';
 import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.js';
 
 interface ConvOpParams {
   N: number; C: number; H: number; W: number; K: number; R: number;
   stride: number; pad: number; beta?: number;
-  /** Forward 0..3 (default 3), input gradient 1..3 (default 3), weight gradient 1..3 (default 3). */
+  /** Forward 0..4 (default 4), input gradient 1..4 (default 4), weight gradient 1..3 (default 3). */
   version?: number;
   tile?: ForwardTile;
   /** Weight gradient v2: the sliding-window row walk for 3x3 stride 1 (default true). */
@@ -30,24 +31,29 @@ function shapes(p: ConvOpParams): { x: number[]; w: number[]; y: number[] } {
   return { x: [p.N, p.C, p.H, p.W], w: [p.K, p.C, p.R, p.R], y: [p.N, p.K, OH, OW] };
 }
 
+/** 1 when the launch list ran the row-vector kernel (v4), so tests can check which rung a shape took. */
+const rowVectorsRan = (ds: Dispatch[]): number => (ds.some((d) => d.entryPoint === 'main_v4_8x16') ? 1 : 0);
+
 export const conv2dOps: Record<string, OpFn> = {
   async conv2d_forward(rt, p: ConvOpParams, inp) {
     const s = shapes(p);
     const x = arg(rt, inp, p, 'x', s.x), w = arg(rt, inp, p, 'w', s.w), y = arg(rt, inp, p, 'y', s.y);
     try {
       const o = { stride: p.stride, pad: p.pad, beta: p.beta };
-      const v = p.version ?? 3;
+      const v = p.version ?? 4;
       if (v === 0 || v === 1) {
         await rt.run(conv2dForward(x, w, y, { ...o, version: v }));
         return await readAll(rt, { y });
       }
       const packed = rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', 'packed');
+      let ds;
       try {
-        await rt.run(...conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3, tile: p.tile }));
+        ds = conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3 | 4, tile: p.tile });
+        await rt.run(...ds);
       } finally {
         packed.release();
       }
-      return await readAll(rt, { y });
+      return { ...(await readAll(rt, { y })), rowVectors: [rowVectorsRan(ds)] };
     } finally {
       releaseAll(x, w, y);
     }
@@ -58,17 +64,19 @@ export const conv2dOps: Record<string, OpFn> = {
     const dy = arg(rt, inp, p, 'dy', s.y), w = arg(rt, inp, p, 'w', s.w), dx = arg(rt, inp, p, 'dx', s.x);
     try {
       const o = { stride: p.stride, pad: p.pad, beta: p.beta };
-      if ((p.version ?? 2) === 1) {
-        await rt.run(conv2dBackwardInput(dy, w, dx, o));
-      } else {
+      let ds = [conv2dBackwardInput(dy, w, dx, o)];
+      if ((p.version ?? 4) !== 1) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', 'packed');
         try {
-          await rt.run(...conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: (p.version ?? 3) as 2 | 3 }));
+          ds = conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: (p.version ?? 4) as 2 | 3 | 4 });
+          await rt.run(...ds);
         } finally {
           packed.release();
         }
+      } else {
+        await rt.run(...ds);
       }
-      return await readAll(rt, { dx });
+      return { ...(await readAll(rt, { dx })), rowVectors: [rowVectorsRan(ds)] };
     } finally {
       releaseAll(dy, w, dx);
     }
