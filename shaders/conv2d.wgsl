@@ -403,89 +403,188 @@ fn main_v3_8x16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 // v4: row vectors for stride-1 3x3 convs with pad 1 and W % 4 == 0 (then OH x OW = H x W, and every aligned group
 // of 4 output pixels lies in one row of one image). For one input row, channel and group, the three taps need the 6
 // input values at columns w-1 .. w+4: one aligned vec4 load (columns w..w+3, tap 1) and the neighbours' .w and .x
-// (2 more vec4 loads) serve all three taps, 3 loads where v3 gathers 12 scalars. Block: 8 pixels (2 groups) x 16
-// channels; per row and channel 6 x loads and 12 packed-weight loads for 96 vec4 multiply-adds (v3 8x16: 8 + 4 per
-// 32). Rows outside the image are skipped per group; the image's left and right edge zero the neighbour values.
+// (2 more vec4 loads) serve all three taps, 3 loads where v3 gathers 12 scalars. Blocks: 8 pixels (2 groups) x 16
+// channels, per input row and channel 6 x loads and 12 packed-weight loads for 96 vec4 multiply-adds (v3 8x16: 8 + 4
+// per 32), or 16 pixels (4 groups) x 16 channels, 12 + 12 loads for 192. Rows outside the image are skipped per
+// group; the image's left and right edge zero the neighbour values.
 // Other shapes use v3 (conv2dForwardPacked picks). It also runs the stride-1 input gradient (weights flipped, pad
 // R-1-1 = 1) whenever the input's width is a multiple of 4: all of WRN-28-2 on 32x32 images.
 @group(0) @binding(0) var<storage, read> xv: array<vec4f>;
 
+// BEGIN GENERATED v4 (scripts/gen-conv2d-v4.mjs)
 @compute @workgroup_size(WG)
 fn main_v4_8x16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = thread_index(wid, nwg, lid);
   let KB = (K + 15u) / 16u;
-  let KV = KB * 4u; // vec4s per packed weight row
-  let M = N * H * W; // a multiple of 4
+  let KV = KB * 4u;
+  let M = N * H * W;
   let m0 = (g / KB) * 8u;
   let kb = g % KB;
   if (m0 >= M) { return; }
   let HW = H * W;
   let W4 = W / 4u;
   let HW4 = HW / 4u;
-  // Group 0: pixels m0..m0+3; group 1: m0+4..m0+7, clamped to the last group when M % 8 == 4 (its stores are masked).
-  let mA = m0;
-  let mB = min(m0 + 4u, M - 4u);
-  let pA = mA % HW; let hA = pA / W; let wA = pA % W;
-  let pB = mB % HW; let hB = pB / W; let wB = pB % W;
-  let baseA = (mA / HW) * C * HW4 + wA / 4u;
-  let baseB = (mB / HW) * C * HW4 + wB / 4u;
-  let leftA = wA > 0u; let rightA = wA + 4u < W;
-  let leftB = wB > 0u; let rightB = wB + 4u < W;
+  // Group i: output pixels m0+4i .. m0+4i+3 of one image row, clamped to the last group (its stores are masked).
+  let mg0 = min(m0 + 0u, M - 4u); let p0 = mg0 % HW; let h0 = p0 / W; let col0 = p0 % W;
+  let base0 = (mg0 / HW) * C * HW4 + col0 / 4u; let left0 = col0 > 0u; let right0 = col0 + 4u < W;
+  let mg1 = min(m0 + 4u, M - 4u); let p1 = mg1 % HW; let h1 = p1 / W; let col1 = p1 % W;
+  let base1 = (mg1 / HW) * C * HW4 + col1 / 4u; let left1 = col1 > 0u; let right1 = col1 + 4u < W;
   var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0); var a0_2 = vec4f(0.0); var a0_3 = vec4f(0.0); var a0_4 = vec4f(0.0); var a0_5 = vec4f(0.0); var a0_6 = vec4f(0.0); var a0_7 = vec4f(0.0); var a0_8 = vec4f(0.0); var a0_9 = vec4f(0.0); var a0_10 = vec4f(0.0); var a0_11 = vec4f(0.0); var a0_12 = vec4f(0.0); var a0_13 = vec4f(0.0); var a0_14 = vec4f(0.0); var a0_15 = vec4f(0.0);
   var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0); var a1_2 = vec4f(0.0); var a1_3 = vec4f(0.0); var a1_4 = vec4f(0.0); var a1_5 = vec4f(0.0); var a1_6 = vec4f(0.0); var a1_7 = vec4f(0.0); var a1_8 = vec4f(0.0); var a1_9 = vec4f(0.0); var a1_10 = vec4f(0.0); var a1_11 = vec4f(0.0); var a1_12 = vec4f(0.0); var a1_13 = vec4f(0.0); var a1_14 = vec4f(0.0); var a1_15 = vec4f(0.0);
   for (var kh = 0u; kh < 3u; kh++) {
-    let ihA = hA + kh - 1u; // wraps to a huge value above the image: fails the test below
-    let ihB = hB + kh - 1u;
-    let okA = ihA < H;
-    let okB = ihB < H;
-    if (!okA && !okB) { continue; }
-    var iA = baseA + select(0u, ihA * W4, okA);
-    var iB = baseB + select(0u, ihB * W4, okB);
-    let lA = okA && leftA; let rA = okA && rightA;
-    let lB = okB && leftB; let rB = okB && rightB;
+    // Input row h - 1 + kh; above the image it wraps to a huge value and fails the test.
+    let ih0 = h0 + kh - 1u; let ok0 = ih0 < H;
+    let ih1 = h1 + kh - 1u; let ok1 = ih1 < H;
+    if (!ok0 && !ok1) { continue; }
+    var i0 = base0 + select(0u, ih0 * W4, ok0); let l0 = ok0 && left0; let r0 = ok0 && right0;
+    var i1 = base1 + select(0u, ih1 * W4, ok1); let l1 = ok1 && left1; let r1 = ok1 && right1;
     var wi = kh * 3u * KV + 4u * kb;
     for (var c = 0u; c < C; c++) {
-      let v0 = select(vec4f(0.0), xv[iA], okA);
-      let v1 = select(vec4f(0.0), xv[iB], okB);
-      let xl0 = vec4f(select(0.0, xv[select(iA, iA - 1u, lA)].w, lA), v0.xyz);
-      let xr0 = vec4f(v0.yzw, select(0.0, xv[select(iA, iA + 1u, rA)].x, rA));
-      let xl1 = vec4f(select(0.0, xv[select(iB, iB - 1u, lB)].w, lB), v1.xyz);
-      let xr1 = vec4f(v1.yzw, select(0.0, xv[select(iB, iB + 1u, rB)].x, rB));
-      iA += HW4;
-      iB += HW4;
-        {
-          let o = wi;
-          let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
-          a0_0 += xl0 * w0.x; a0_1 += xl0 * w0.y; a0_2 += xl0 * w0.z; a0_3 += xl0 * w0.w; a0_4 += xl0 * w1.x; a0_5 += xl0 * w1.y; a0_6 += xl0 * w1.z; a0_7 += xl0 * w1.w; a0_8 += xl0 * w2.x; a0_9 += xl0 * w2.y; a0_10 += xl0 * w2.z; a0_11 += xl0 * w2.w; a0_12 += xl0 * w3.x; a0_13 += xl0 * w3.y; a0_14 += xl0 * w3.z; a0_15 += xl0 * w3.w;
-          a1_0 += xl1 * w0.x; a1_1 += xl1 * w0.y; a1_2 += xl1 * w0.z; a1_3 += xl1 * w0.w; a1_4 += xl1 * w1.x; a1_5 += xl1 * w1.y; a1_6 += xl1 * w1.z; a1_7 += xl1 * w1.w; a1_8 += xl1 * w2.x; a1_9 += xl1 * w2.y; a1_10 += xl1 * w2.z; a1_11 += xl1 * w2.w; a1_12 += xl1 * w3.x; a1_13 += xl1 * w3.y; a1_14 += xl1 * w3.z; a1_15 += xl1 * w3.w;
-        }
-        {
-          let o = wi + KV;
-          let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
-          a0_0 += v0 * w0.x; a0_1 += v0 * w0.y; a0_2 += v0 * w0.z; a0_3 += v0 * w0.w; a0_4 += v0 * w1.x; a0_5 += v0 * w1.y; a0_6 += v0 * w1.z; a0_7 += v0 * w1.w; a0_8 += v0 * w2.x; a0_9 += v0 * w2.y; a0_10 += v0 * w2.z; a0_11 += v0 * w2.w; a0_12 += v0 * w3.x; a0_13 += v0 * w3.y; a0_14 += v0 * w3.z; a0_15 += v0 * w3.w;
-          a1_0 += v1 * w0.x; a1_1 += v1 * w0.y; a1_2 += v1 * w0.z; a1_3 += v1 * w0.w; a1_4 += v1 * w1.x; a1_5 += v1 * w1.y; a1_6 += v1 * w1.z; a1_7 += v1 * w1.w; a1_8 += v1 * w2.x; a1_9 += v1 * w2.y; a1_10 += v1 * w2.z; a1_11 += v1 * w2.w; a1_12 += v1 * w3.x; a1_13 += v1 * w3.y; a1_14 += v1 * w3.z; a1_15 += v1 * w3.w;
-        }
-        {
-          let o = wi + 2u * KV;
-          let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
-          a0_0 += xr0 * w0.x; a0_1 += xr0 * w0.y; a0_2 += xr0 * w0.z; a0_3 += xr0 * w0.w; a0_4 += xr0 * w1.x; a0_5 += xr0 * w1.y; a0_6 += xr0 * w1.z; a0_7 += xr0 * w1.w; a0_8 += xr0 * w2.x; a0_9 += xr0 * w2.y; a0_10 += xr0 * w2.z; a0_11 += xr0 * w2.w; a0_12 += xr0 * w3.x; a0_13 += xr0 * w3.y; a0_14 += xr0 * w3.z; a0_15 += xr0 * w3.w;
-          a1_0 += xr1 * w0.x; a1_1 += xr1 * w0.y; a1_2 += xr1 * w0.z; a1_3 += xr1 * w0.w; a1_4 += xr1 * w1.x; a1_5 += xr1 * w1.y; a1_6 += xr1 * w1.z; a1_7 += xr1 * w1.w; a1_8 += xr1 * w2.x; a1_9 += xr1 * w2.y; a1_10 += xr1 * w2.z; a1_11 += xr1 * w2.w; a1_12 += xr1 * w3.x; a1_13 += xr1 * w3.y; a1_14 += xr1 * w3.z; a1_15 += xr1 * w3.w;
-        }
+      // v: columns w..w+3 (tap 1); xl / xr: shifted by one, with the neighbours' .w / .x (0 at the image edge).
+      let v0 = select(vec4f(0.0), xv[i0], ok0);
+      let xl0 = vec4f(select(0.0, xv[select(i0, i0 - 1u, l0)].w, l0), v0.xyz);
+      let xr0 = vec4f(v0.yzw, select(0.0, xv[select(i0, i0 + 1u, r0)].x, r0));
+      i0 += HW4;
+      let v1 = select(vec4f(0.0), xv[i1], ok1);
+      let xl1 = vec4f(select(0.0, xv[select(i1, i1 - 1u, l1)].w, l1), v1.xyz);
+      let xr1 = vec4f(v1.yzw, select(0.0, xv[select(i1, i1 + 1u, r1)].x, r1));
+      i1 += HW4;
+      {
+        let o = wi;
+        let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+        a0_0 += xl0 * w0.x; a0_1 += xl0 * w0.y; a0_2 += xl0 * w0.z; a0_3 += xl0 * w0.w; a0_4 += xl0 * w1.x; a0_5 += xl0 * w1.y; a0_6 += xl0 * w1.z; a0_7 += xl0 * w1.w; a0_8 += xl0 * w2.x; a0_9 += xl0 * w2.y; a0_10 += xl0 * w2.z; a0_11 += xl0 * w2.w; a0_12 += xl0 * w3.x; a0_13 += xl0 * w3.y; a0_14 += xl0 * w3.z; a0_15 += xl0 * w3.w;
+        a1_0 += xl1 * w0.x; a1_1 += xl1 * w0.y; a1_2 += xl1 * w0.z; a1_3 += xl1 * w0.w; a1_4 += xl1 * w1.x; a1_5 += xl1 * w1.y; a1_6 += xl1 * w1.z; a1_7 += xl1 * w1.w; a1_8 += xl1 * w2.x; a1_9 += xl1 * w2.y; a1_10 += xl1 * w2.z; a1_11 += xl1 * w2.w; a1_12 += xl1 * w3.x; a1_13 += xl1 * w3.y; a1_14 += xl1 * w3.z; a1_15 += xl1 * w3.w;
+      }
+      {
+        let o = wi + KV;
+        let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+        a0_0 += v0 * w0.x; a0_1 += v0 * w0.y; a0_2 += v0 * w0.z; a0_3 += v0 * w0.w; a0_4 += v0 * w1.x; a0_5 += v0 * w1.y; a0_6 += v0 * w1.z; a0_7 += v0 * w1.w; a0_8 += v0 * w2.x; a0_9 += v0 * w2.y; a0_10 += v0 * w2.z; a0_11 += v0 * w2.w; a0_12 += v0 * w3.x; a0_13 += v0 * w3.y; a0_14 += v0 * w3.z; a0_15 += v0 * w3.w;
+        a1_0 += v1 * w0.x; a1_1 += v1 * w0.y; a1_2 += v1 * w0.z; a1_3 += v1 * w0.w; a1_4 += v1 * w1.x; a1_5 += v1 * w1.y; a1_6 += v1 * w1.z; a1_7 += v1 * w1.w; a1_8 += v1 * w2.x; a1_9 += v1 * w2.y; a1_10 += v1 * w2.z; a1_11 += v1 * w2.w; a1_12 += v1 * w3.x; a1_13 += v1 * w3.y; a1_14 += v1 * w3.z; a1_15 += v1 * w3.w;
+      }
+      {
+        let o = wi + 2u * KV;
+        let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+        a0_0 += xr0 * w0.x; a0_1 += xr0 * w0.y; a0_2 += xr0 * w0.z; a0_3 += xr0 * w0.w; a0_4 += xr0 * w1.x; a0_5 += xr0 * w1.y; a0_6 += xr0 * w1.z; a0_7 += xr0 * w1.w; a0_8 += xr0 * w2.x; a0_9 += xr0 * w2.y; a0_10 += xr0 * w2.z; a0_11 += xr0 * w2.w; a0_12 += xr0 * w3.x; a0_13 += xr0 * w3.y; a0_14 += xr0 * w3.z; a0_15 += xr0 * w3.w;
+        a1_0 += xr1 * w0.x; a1_1 += xr1 * w0.y; a1_2 += xr1 * w0.z; a1_3 += xr1 * w0.w; a1_4 += xr1 * w1.x; a1_5 += xr1 * w1.y; a1_6 += xr1 * w1.z; a1_7 += xr1 * w1.w; a1_8 += xr1 * w2.x; a1_9 += xr1 * w2.y; a1_10 += xr1 * w2.z; a1_11 += xr1 * w2.w; a1_12 += xr1 * w3.x; a1_13 += xr1 * w3.y; a1_14 += xr1 * w3.z; a1_15 += xr1 * w3.w;
+      }
       wi += 9u * KV;
     }
   }
   let k0 = kb * 16u;
   let acc0 = array<vec4f, 16>(a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13, a0_14, a0_15);
   let acc1 = array<vec4f, 16>(a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9, a1_10, a1_11, a1_12, a1_13, a1_14, a1_15);
-  let oA = (mA / HW) * K * HW + pA;
-  let oB = (mB / HW) * K * HW + pB;
-  let storeB = m0 + 4u < M;
+  let o0 = (mg0 / HW) * K * HW + p0; let s0 = m0 + 0u < M;
+  let o1 = (mg1 / HW) * K * HW + p1; let s1 = m0 + 4u < M;
   for (var j = 0u; j < 16u; j++) {
     if (k0 + j < K) {
       for (var i = 0u; i < 4u; i++) {
-        store(oA + (k0 + j) * HW + i, acc0[j][i]);
-        if (storeB) { store(oB + (k0 + j) * HW + i, acc1[j][i]); }
+        if (s0) { store(o0 + (k0 + j) * HW + i, acc0[j][i]); }
+        if (s1) { store(o1 + (k0 + j) * HW + i, acc1[j][i]); }
       }
     }
   }
 }
+
+@compute @workgroup_size(WG)
+fn main_v4_16x16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let KB = (K + 15u) / 16u;
+  let KV = KB * 4u;
+  let M = N * H * W;
+  let m0 = (g / KB) * 16u;
+  let kb = g % KB;
+  if (m0 >= M) { return; }
+  let HW = H * W;
+  let W4 = W / 4u;
+  let HW4 = HW / 4u;
+  // Group i: output pixels m0+4i .. m0+4i+3 of one image row, clamped to the last group (its stores are masked).
+  let mg0 = min(m0 + 0u, M - 4u); let p0 = mg0 % HW; let h0 = p0 / W; let col0 = p0 % W;
+  let base0 = (mg0 / HW) * C * HW4 + col0 / 4u; let left0 = col0 > 0u; let right0 = col0 + 4u < W;
+  let mg1 = min(m0 + 4u, M - 4u); let p1 = mg1 % HW; let h1 = p1 / W; let col1 = p1 % W;
+  let base1 = (mg1 / HW) * C * HW4 + col1 / 4u; let left1 = col1 > 0u; let right1 = col1 + 4u < W;
+  let mg2 = min(m0 + 8u, M - 4u); let p2 = mg2 % HW; let h2 = p2 / W; let col2 = p2 % W;
+  let base2 = (mg2 / HW) * C * HW4 + col2 / 4u; let left2 = col2 > 0u; let right2 = col2 + 4u < W;
+  let mg3 = min(m0 + 12u, M - 4u); let p3 = mg3 % HW; let h3 = p3 / W; let col3 = p3 % W;
+  let base3 = (mg3 / HW) * C * HW4 + col3 / 4u; let left3 = col3 > 0u; let right3 = col3 + 4u < W;
+  var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0); var a0_2 = vec4f(0.0); var a0_3 = vec4f(0.0); var a0_4 = vec4f(0.0); var a0_5 = vec4f(0.0); var a0_6 = vec4f(0.0); var a0_7 = vec4f(0.0); var a0_8 = vec4f(0.0); var a0_9 = vec4f(0.0); var a0_10 = vec4f(0.0); var a0_11 = vec4f(0.0); var a0_12 = vec4f(0.0); var a0_13 = vec4f(0.0); var a0_14 = vec4f(0.0); var a0_15 = vec4f(0.0);
+  var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0); var a1_2 = vec4f(0.0); var a1_3 = vec4f(0.0); var a1_4 = vec4f(0.0); var a1_5 = vec4f(0.0); var a1_6 = vec4f(0.0); var a1_7 = vec4f(0.0); var a1_8 = vec4f(0.0); var a1_9 = vec4f(0.0); var a1_10 = vec4f(0.0); var a1_11 = vec4f(0.0); var a1_12 = vec4f(0.0); var a1_13 = vec4f(0.0); var a1_14 = vec4f(0.0); var a1_15 = vec4f(0.0);
+  var a2_0 = vec4f(0.0); var a2_1 = vec4f(0.0); var a2_2 = vec4f(0.0); var a2_3 = vec4f(0.0); var a2_4 = vec4f(0.0); var a2_5 = vec4f(0.0); var a2_6 = vec4f(0.0); var a2_7 = vec4f(0.0); var a2_8 = vec4f(0.0); var a2_9 = vec4f(0.0); var a2_10 = vec4f(0.0); var a2_11 = vec4f(0.0); var a2_12 = vec4f(0.0); var a2_13 = vec4f(0.0); var a2_14 = vec4f(0.0); var a2_15 = vec4f(0.0);
+  var a3_0 = vec4f(0.0); var a3_1 = vec4f(0.0); var a3_2 = vec4f(0.0); var a3_3 = vec4f(0.0); var a3_4 = vec4f(0.0); var a3_5 = vec4f(0.0); var a3_6 = vec4f(0.0); var a3_7 = vec4f(0.0); var a3_8 = vec4f(0.0); var a3_9 = vec4f(0.0); var a3_10 = vec4f(0.0); var a3_11 = vec4f(0.0); var a3_12 = vec4f(0.0); var a3_13 = vec4f(0.0); var a3_14 = vec4f(0.0); var a3_15 = vec4f(0.0);
+  for (var kh = 0u; kh < 3u; kh++) {
+    // Input row h - 1 + kh; above the image it wraps to a huge value and fails the test.
+    let ih0 = h0 + kh - 1u; let ok0 = ih0 < H;
+    let ih1 = h1 + kh - 1u; let ok1 = ih1 < H;
+    let ih2 = h2 + kh - 1u; let ok2 = ih2 < H;
+    let ih3 = h3 + kh - 1u; let ok3 = ih3 < H;
+    if (!ok0 && !ok1 && !ok2 && !ok3) { continue; }
+    var i0 = base0 + select(0u, ih0 * W4, ok0); let l0 = ok0 && left0; let r0 = ok0 && right0;
+    var i1 = base1 + select(0u, ih1 * W4, ok1); let l1 = ok1 && left1; let r1 = ok1 && right1;
+    var i2 = base2 + select(0u, ih2 * W4, ok2); let l2 = ok2 && left2; let r2 = ok2 && right2;
+    var i3 = base3 + select(0u, ih3 * W4, ok3); let l3 = ok3 && left3; let r3 = ok3 && right3;
+    var wi = kh * 3u * KV + 4u * kb;
+    for (var c = 0u; c < C; c++) {
+      // v: columns w..w+3 (tap 1); xl / xr: shifted by one, with the neighbours' .w / .x (0 at the image edge).
+      let v0 = select(vec4f(0.0), xv[i0], ok0);
+      let xl0 = vec4f(select(0.0, xv[select(i0, i0 - 1u, l0)].w, l0), v0.xyz);
+      let xr0 = vec4f(v0.yzw, select(0.0, xv[select(i0, i0 + 1u, r0)].x, r0));
+      i0 += HW4;
+      let v1 = select(vec4f(0.0), xv[i1], ok1);
+      let xl1 = vec4f(select(0.0, xv[select(i1, i1 - 1u, l1)].w, l1), v1.xyz);
+      let xr1 = vec4f(v1.yzw, select(0.0, xv[select(i1, i1 + 1u, r1)].x, r1));
+      i1 += HW4;
+      let v2 = select(vec4f(0.0), xv[i2], ok2);
+      let xl2 = vec4f(select(0.0, xv[select(i2, i2 - 1u, l2)].w, l2), v2.xyz);
+      let xr2 = vec4f(v2.yzw, select(0.0, xv[select(i2, i2 + 1u, r2)].x, r2));
+      i2 += HW4;
+      let v3 = select(vec4f(0.0), xv[i3], ok3);
+      let xl3 = vec4f(select(0.0, xv[select(i3, i3 - 1u, l3)].w, l3), v3.xyz);
+      let xr3 = vec4f(v3.yzw, select(0.0, xv[select(i3, i3 + 1u, r3)].x, r3));
+      i3 += HW4;
+      {
+        let o = wi;
+        let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+        a0_0 += xl0 * w0.x; a0_1 += xl0 * w0.y; a0_2 += xl0 * w0.z; a0_3 += xl0 * w0.w; a0_4 += xl0 * w1.x; a0_5 += xl0 * w1.y; a0_6 += xl0 * w1.z; a0_7 += xl0 * w1.w; a0_8 += xl0 * w2.x; a0_9 += xl0 * w2.y; a0_10 += xl0 * w2.z; a0_11 += xl0 * w2.w; a0_12 += xl0 * w3.x; a0_13 += xl0 * w3.y; a0_14 += xl0 * w3.z; a0_15 += xl0 * w3.w;
+        a1_0 += xl1 * w0.x; a1_1 += xl1 * w0.y; a1_2 += xl1 * w0.z; a1_3 += xl1 * w0.w; a1_4 += xl1 * w1.x; a1_5 += xl1 * w1.y; a1_6 += xl1 * w1.z; a1_7 += xl1 * w1.w; a1_8 += xl1 * w2.x; a1_9 += xl1 * w2.y; a1_10 += xl1 * w2.z; a1_11 += xl1 * w2.w; a1_12 += xl1 * w3.x; a1_13 += xl1 * w3.y; a1_14 += xl1 * w3.z; a1_15 += xl1 * w3.w;
+        a2_0 += xl2 * w0.x; a2_1 += xl2 * w0.y; a2_2 += xl2 * w0.z; a2_3 += xl2 * w0.w; a2_4 += xl2 * w1.x; a2_5 += xl2 * w1.y; a2_6 += xl2 * w1.z; a2_7 += xl2 * w1.w; a2_8 += xl2 * w2.x; a2_9 += xl2 * w2.y; a2_10 += xl2 * w2.z; a2_11 += xl2 * w2.w; a2_12 += xl2 * w3.x; a2_13 += xl2 * w3.y; a2_14 += xl2 * w3.z; a2_15 += xl2 * w3.w;
+        a3_0 += xl3 * w0.x; a3_1 += xl3 * w0.y; a3_2 += xl3 * w0.z; a3_3 += xl3 * w0.w; a3_4 += xl3 * w1.x; a3_5 += xl3 * w1.y; a3_6 += xl3 * w1.z; a3_7 += xl3 * w1.w; a3_8 += xl3 * w2.x; a3_9 += xl3 * w2.y; a3_10 += xl3 * w2.z; a3_11 += xl3 * w2.w; a3_12 += xl3 * w3.x; a3_13 += xl3 * w3.y; a3_14 += xl3 * w3.z; a3_15 += xl3 * w3.w;
+      }
+      {
+        let o = wi + KV;
+        let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+        a0_0 += v0 * w0.x; a0_1 += v0 * w0.y; a0_2 += v0 * w0.z; a0_3 += v0 * w0.w; a0_4 += v0 * w1.x; a0_5 += v0 * w1.y; a0_6 += v0 * w1.z; a0_7 += v0 * w1.w; a0_8 += v0 * w2.x; a0_9 += v0 * w2.y; a0_10 += v0 * w2.z; a0_11 += v0 * w2.w; a0_12 += v0 * w3.x; a0_13 += v0 * w3.y; a0_14 += v0 * w3.z; a0_15 += v0 * w3.w;
+        a1_0 += v1 * w0.x; a1_1 += v1 * w0.y; a1_2 += v1 * w0.z; a1_3 += v1 * w0.w; a1_4 += v1 * w1.x; a1_5 += v1 * w1.y; a1_6 += v1 * w1.z; a1_7 += v1 * w1.w; a1_8 += v1 * w2.x; a1_9 += v1 * w2.y; a1_10 += v1 * w2.z; a1_11 += v1 * w2.w; a1_12 += v1 * w3.x; a1_13 += v1 * w3.y; a1_14 += v1 * w3.z; a1_15 += v1 * w3.w;
+        a2_0 += v2 * w0.x; a2_1 += v2 * w0.y; a2_2 += v2 * w0.z; a2_3 += v2 * w0.w; a2_4 += v2 * w1.x; a2_5 += v2 * w1.y; a2_6 += v2 * w1.z; a2_7 += v2 * w1.w; a2_8 += v2 * w2.x; a2_9 += v2 * w2.y; a2_10 += v2 * w2.z; a2_11 += v2 * w2.w; a2_12 += v2 * w3.x; a2_13 += v2 * w3.y; a2_14 += v2 * w3.z; a2_15 += v2 * w3.w;
+        a3_0 += v3 * w0.x; a3_1 += v3 * w0.y; a3_2 += v3 * w0.z; a3_3 += v3 * w0.w; a3_4 += v3 * w1.x; a3_5 += v3 * w1.y; a3_6 += v3 * w1.z; a3_7 += v3 * w1.w; a3_8 += v3 * w2.x; a3_9 += v3 * w2.y; a3_10 += v3 * w2.z; a3_11 += v3 * w2.w; a3_12 += v3 * w3.x; a3_13 += v3 * w3.y; a3_14 += v3 * w3.z; a3_15 += v3 * w3.w;
+      }
+      {
+        let o = wi + 2u * KV;
+        let w0 = wp[o]; let w1 = wp[o + 1u]; let w2 = wp[o + 2u]; let w3 = wp[o + 3u];
+        a0_0 += xr0 * w0.x; a0_1 += xr0 * w0.y; a0_2 += xr0 * w0.z; a0_3 += xr0 * w0.w; a0_4 += xr0 * w1.x; a0_5 += xr0 * w1.y; a0_6 += xr0 * w1.z; a0_7 += xr0 * w1.w; a0_8 += xr0 * w2.x; a0_9 += xr0 * w2.y; a0_10 += xr0 * w2.z; a0_11 += xr0 * w2.w; a0_12 += xr0 * w3.x; a0_13 += xr0 * w3.y; a0_14 += xr0 * w3.z; a0_15 += xr0 * w3.w;
+        a1_0 += xr1 * w0.x; a1_1 += xr1 * w0.y; a1_2 += xr1 * w0.z; a1_3 += xr1 * w0.w; a1_4 += xr1 * w1.x; a1_5 += xr1 * w1.y; a1_6 += xr1 * w1.z; a1_7 += xr1 * w1.w; a1_8 += xr1 * w2.x; a1_9 += xr1 * w2.y; a1_10 += xr1 * w2.z; a1_11 += xr1 * w2.w; a1_12 += xr1 * w3.x; a1_13 += xr1 * w3.y; a1_14 += xr1 * w3.z; a1_15 += xr1 * w3.w;
+        a2_0 += xr2 * w0.x; a2_1 += xr2 * w0.y; a2_2 += xr2 * w0.z; a2_3 += xr2 * w0.w; a2_4 += xr2 * w1.x; a2_5 += xr2 * w1.y; a2_6 += xr2 * w1.z; a2_7 += xr2 * w1.w; a2_8 += xr2 * w2.x; a2_9 += xr2 * w2.y; a2_10 += xr2 * w2.z; a2_11 += xr2 * w2.w; a2_12 += xr2 * w3.x; a2_13 += xr2 * w3.y; a2_14 += xr2 * w3.z; a2_15 += xr2 * w3.w;
+        a3_0 += xr3 * w0.x; a3_1 += xr3 * w0.y; a3_2 += xr3 * w0.z; a3_3 += xr3 * w0.w; a3_4 += xr3 * w1.x; a3_5 += xr3 * w1.y; a3_6 += xr3 * w1.z; a3_7 += xr3 * w1.w; a3_8 += xr3 * w2.x; a3_9 += xr3 * w2.y; a3_10 += xr3 * w2.z; a3_11 += xr3 * w2.w; a3_12 += xr3 * w3.x; a3_13 += xr3 * w3.y; a3_14 += xr3 * w3.z; a3_15 += xr3 * w3.w;
+      }
+      wi += 9u * KV;
+    }
+  }
+  let k0 = kb * 16u;
+  let acc0 = array<vec4f, 16>(a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9, a0_10, a0_11, a0_12, a0_13, a0_14, a0_15);
+  let acc1 = array<vec4f, 16>(a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9, a1_10, a1_11, a1_12, a1_13, a1_14, a1_15);
+  let acc2 = array<vec4f, 16>(a2_0, a2_1, a2_2, a2_3, a2_4, a2_5, a2_6, a2_7, a2_8, a2_9, a2_10, a2_11, a2_12, a2_13, a2_14, a2_15);
+  let acc3 = array<vec4f, 16>(a3_0, a3_1, a3_2, a3_3, a3_4, a3_5, a3_6, a3_7, a3_8, a3_9, a3_10, a3_11, a3_12, a3_13, a3_14, a3_15);
+  let o0 = (mg0 / HW) * K * HW + p0; let s0 = m0 + 0u < M;
+  let o1 = (mg1 / HW) * K * HW + p1; let s1 = m0 + 4u < M;
+  let o2 = (mg2 / HW) * K * HW + p2; let s2 = m0 + 8u < M;
+  let o3 = (mg3 / HW) * K * HW + p3; let s3 = m0 + 12u < M;
+  for (var j = 0u; j < 16u; j++) {
+    if (k0 + j < K) {
+      for (var i = 0u; i < 4u; i++) {
+        if (s0) { store(o0 + (k0 + j) * HW + i, acc0[j][i]); }
+        if (s1) { store(o1 + (k0 + j) * HW + i, acc1[j][i]); }
+        if (s2) { store(o2 + (k0 + j) * HW + i, acc2[j][i]); }
+        if (s3) { store(o3 + (k0 + j) * HW + i, acc3[j][i]); }
+      }
+    }
+  }
+}
+// END GENERATED v4

@@ -95,12 +95,12 @@ describe('conv2d references (float64, Node)', () => {
 
 describe('conv2d_forward', () => {
   // Every rung of the ladder; v3 with both blocks and with the tile table's choice (no tile given).
-  const VERSIONS: { version: number; tile?: string }[] = [
+  const VERSIONS: { version: number; tile?: string; rowTile?: string }[] = [
     { version: 0 }, { version: 1 }, { version: 2 }, { version: 3, tile: '16x8' }, { version: 3, tile: '8x16' }, { version: 3 },
-    { version: 4 },
+    { version: 4, rowTile: '8x16' }, { version: 4, rowTile: '16x16' }, { version: 4 },
   ];
   for (const v of VERSIONS) {
-    const label = `v${v.version}${v.tile ? `-${v.tile}` : ''}`;
+    const label = `v${v.version}${v.tile ? `-${v.tile}` : ''}${v.rowTile ? `-${v.rowTile}` : ''}`;
     it(`${label} matches the reference on ragged shapes`, async () => {
       for (const [i, s] of SHAPES.entries()) {
         const n = sizes(s);
@@ -154,6 +154,17 @@ describe('conv2d_backward_input', () => {
       expectClose(dx, conv2dBackwardInputRef(dy, w, s, dx0, 1), `beta ${name(s)}`, 1e-4, 1e-4);
     });
   }
+
+  it('v4 with the 16x16 row block matches the reference on the row-vector shapes', async () => {
+    for (const [i, s] of SHAPES.entries()) {
+      if (!rowVectorShape(s)) continue;
+      const n = sizes(s);
+      const dy = randn(n.y, 300 + i), w = randn(n.w, 400 + i);
+      const { dx, rowVectors } = await runOp('conv2d_backward_input', opParams(s, { version: 4, rowTile: '16x16' }), { dy, w });
+      expectClose(dx, conv2dBackwardInputRef(dy, w, s), `v4-16x16 ${name(s)}`, 1e-4, 1e-4);
+      expect(rowVectors[0]).toBe(1);
+    }
+  });
 
   it('rejects a dy of the wrong shape', async () => {
     const s = S(2, 3, 5, 7, 4, 3, 2, 1);

@@ -1,4 +1,4 @@
-import type { ForwardTile } from '../../src/kernels/conv2d-tiles.js';
+import type { ForwardTile, RowTile } from '../../src/kernels/conv2d-tiles.js';
 import { type ForwardVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize, rowVectorsApply } from '../../src/kernels/conv2d.js';
 import { random, type BenchCase } from './util.js';
 
@@ -35,7 +35,7 @@ function shapes(c: Conv) {
   return { o, x: [BATCH, c.C, c.H, c.H], w: [c.K, c.C, c.R, c.R], y: [BATCH, c.K, OH, OW] };
 }
 
-function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile): BenchCase {
+function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile | RowTile): BenchCase {
   return {
     kernel: `conv2d_forward.v${version}${tile ? `-${tile}` : ''}`,
     shape: describe(c),
@@ -44,7 +44,7 @@ function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile): Benc
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedForwardShape(s.w), 'f32', 'packed');
         const v = version as 2 | 3 | 4;
-        return conv2dForwardPacked(random(rt, s.x, 'x'), random(rt, s.w, 'w'), packed, rt.tensor(s.y, 'f32', 'y'), { ...s.o, version: v, tile });
+        return conv2dForwardPacked(random(rt, s.x, 'x'), random(rt, s.w, 'w'), packed, rt.tensor(s.y, 'f32', 'y'), { ...s.o, version: v, ...(v === 4 ? { rowTile: tile as RowTile } : { tile: tile as ForwardTile }) });
       }
       if (version !== 0 && version !== 1) throw new Error('unreachable');
       return [conv2dForward(random(rt, s.x, 'x'), random(rt, s.w, 'w'), rt.tensor(s.y, 'f32', 'y'), { ...s.o, version })];
@@ -52,16 +52,16 @@ function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile): Benc
   };
 }
 
-function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4): BenchCase {
+function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4, rowTile?: RowTile): BenchCase {
   return {
-    kernel: `conv2d_backward_input.v${version}`,
+    kernel: `conv2d_backward_input.v${version}${rowTile ? `-${rowTile}` : ''}`,
     shape: describe(c),
     build(rt) {
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(s.w), 'f32', 'packed');
         const v = version as 2 | 3 | 4;
-        return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), { ...s.o, version: v });
+        return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), { ...s.o, version: v, rowTile });
       }
       return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
     },
@@ -88,6 +88,7 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => forward(c, 3)),
   // v4 where it applies (3x3 stride 1: stem, stage1, stage1 first, stage2, stage3); the other shapes would run v3.
   ...WRN_CONVS.filter(rowVectorShape).map((c) => forward(c, 4)),
+  ...WRN_CONVS.filter(rowVectorShape).map((c) => forward(c, 4, '16x16')),
   // Both v3 blocks on every shape: the input of scripts/conv-tile-table.mjs.
   ...WRN_CONVS.map((c) => forward(c, 3, '16x8')),
   ...WRN_CONVS.map((c) => forward(c, 3, '8x16')),
@@ -95,6 +96,7 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => backwardInput(c, 2)),
   ...WRN_CONVS.map((c) => backwardInput(c, 3)),
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4)),
+  ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4, '16x16')),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 3)),

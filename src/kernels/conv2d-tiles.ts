@@ -18,3 +18,13 @@ export const TABLE: Record<string, ForwardTile> = {};
 export function forwardTile(p: Pick<Conv2dParams, 'C' | 'K' | 'H' | 'W' | 'R' | 'stride' | 'pad' | 'OH' | 'OW'>): ForwardTile {
   return TABLE[tileKey(p)] ?? (p.K >= 16 ? '8x16' : '16x8');
 }
+
+/** conv2d_forward v4's block (and the input gradient's, which runs it): 8 or 16 pixels x 16 channels. The two were
+ * within run-to-run noise of each other on the WRN-28-2 shapes (idle SwiftShader, 3 repetitions each; a shape's two
+ * runs of the same kernel differed by up to 1.5x: bench/results/kernels-v4-tiles-swiftshader-2026-11-28.json), so the
+ * smaller block, with half the registers, is the rule until a GPU run says otherwise. */
+export type RowTile = '8x16' | '16x16';
+
+export function rowTile(_p: Pick<Conv2dParams, 'C' | 'K' | 'H' | 'W'>): RowTile {
+  return '8x16';
+}

@@ -4,7 +4,7 @@ import forwardSource from '../../shaders/conv2d.wgsl';
 import backwardSource from '../../shaders/conv2d_backward.wgsl';
 import { ceilDiv, expectRank, expectShape, grid1d, makeDispatch, type Constants, type Dispatch, type KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { forwardTile, type ForwardTile } from './conv2d-tiles.js';
+import { forwardTile, rowTile, type ForwardTile, type RowTile } from './conv2d-tiles.js';
 
 export type ForwardVersion = 0 | 1 | 2 | 3 | 4;
 import { shapeStr } from '../gpu/tensor.js';
@@ -34,6 +34,8 @@ export interface Conv2dParams {
   version: ForwardVersion;
   /** v3's block (pixels x channels). */
   tile?: ForwardTile;
+  /** v4's block: 8 or 16 pixels (2 or 4 row groups of 4) x 16 channels. */
+  rowTile?: RowTile;
   /** conv2d_pack_weights only: pack the flipped, transposed weight (the input gradient run as a forward conv). */
   packFlipped?: boolean;
 }
@@ -96,8 +98,8 @@ export const conv2dForwardV4Kernel: KernelDef<Conv2dParams> = {
   source: forwardSource,
   bindings: ['xv', 'wp', 'y'],
   constants: shapeConstants,
-  entryPoint: () => 'main_v4_8x16',
-  dispatch: (p) => grid1d(ceilDiv(ceilDiv(p.N * p.OH * p.OW, 8) * ceilDiv(p.K, 16), WG)),
+  entryPoint: (p) => `main_v4_${p.rowTile ?? '8x16'}`,
+  dispatch: (p) => grid1d(ceilDiv(ceilDiv(p.N * p.OH * p.OW, p.rowTile === '16x16' ? 16 : 8) * ceilDiv(p.K, 16), WG)),
   flops: convFlops,
 };
 
@@ -267,18 +269,19 @@ export function conv2dForward(x: Tensor, w: Tensor, y: Tensor, o: Conv2dOptions 
  * v4 applies to the shapes rowVectorsApply accepts; other shapes run v3. v3's block comes from the tile table
  * (src/kernels/conv2d-tiles.ts) unless `tile` is given. */
 export function conv2dForwardPacked(x: Tensor, w: Tensor, packed: Tensor, y: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3 | 4; tile?: ForwardTile }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4; tile?: ForwardTile; rowTile?: RowTile }): Dispatch[] {
   const k = 'conv2d_forward';
   expectRank(k, 'x', x, 4, 'f32');
   const p = convParams(k, x.shape, w, o, o.version ?? 4);
   if (p.version === 4 && !rowVectorsApply(p)) p.version = 3;
   if (p.version === 3) p.tile = o.tile ?? forwardTile(p);
+  if (p.version === 4) p.rowTile = o.rowTile ?? rowTile(p);
   expectShape(k, 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'packed', packed, conv2dPackedForwardShape(w.shape), 'f32');
   return [
     makeDispatch(conv2dPackForwardKernel, p, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}]`),
     p.version === 4
-      ? makeDispatch(conv2dForwardV4Kernel, p, { xv: x, wp: packed, y }, `${describe(p)} (row vectors)`)
+      ? makeDispatch(conv2dForwardV4Kernel, p, { xv: x, wp: packed, y }, `${describe(p)} (row vectors ${p.rowTile})`)
       : makeDispatch(conv2dForwardV2Kernel, p, { x, wp: packed, y }, describe(p)),
   ];
 }
@@ -297,7 +300,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2d
  * conv2dPackedBackwardInputShape(w.shape). v3: stride-1 convs with pad <= R-1 run as the forward v3 kernel with
  * flipped weights; v4: the same with the forward v4 kernel where it applies (3x3 pad 1, W % 4 == 0); others v2. */
 export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3 | 4 }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4; rowTile?: RowTile }): Dispatch[] {
   const k = 'conv2d_backward_input';
   expectRank(k, 'dx', dx, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
@@ -313,7 +316,8 @@ export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor,
     const pack = makeDispatch(conv2dPackForwardKernel, f, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}] flipped`);
     if (version === 4 && rowVectorsApply(f)) {
       f.version = 4;
-      return [pack, makeDispatch(conv2dBackwardInputV4Kernel, f, { xv: dy, wp: packed, y: dx }, `${describe(p)} (as forward, row vectors)`)];
+      f.rowTile = o.rowTile ?? rowTile(f);
+      return [pack, makeDispatch(conv2dBackwardInputV4Kernel, f, { xv: dy, wp: packed, y: dx }, `${describe(p)} (as forward, row vectors ${f.rowTile})`)];
     }
     f.tile = forwardTile(f);
     return [pack, makeDispatch(conv2dBackwardInputV3Kernel, f, { x: dy, wp: packed, y: dx }, `${describe(p)} (as forward ${f.tile})`)];

@@ -2,7 +2,7 @@ import {
   conv2dBackwardInput, conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForward,
   conv2dForwardPacked, conv2dOutputSize, conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
 } from '../../kernels/conv2d.js';
-import type { ForwardTile } from '../../kernels/conv2d-tiles.js';
+import type { ForwardTile, RowTile } from '../../kernels/conv2d-tiles.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import type { Dispatch } from '../../gpu/kernel.js';
@@ -14,6 +14,8 @@ interface ConvOpParams {
   /** Forward 0..4 (default 4), input gradient 1..4 (default 4), weight gradient 1..3 (default 3). */
   version?: number;
   tile?: ForwardTile;
+  /** v4's block (forward and input gradient). */
+  rowTile?: RowTile;
   /** Weight gradient v2: the sliding-window row walk for 3x3 stride 1 (default true). */
   slide?: boolean;
   /** Shape overrides (bad-input tests): tensors of these shapes are allocated instead of the consistent ones. */
@@ -32,7 +34,7 @@ function shapes(p: ConvOpParams): { x: number[]; w: number[]; y: number[] } {
 }
 
 /** 1 when the launch list ran the row-vector kernel (v4), so tests can check which rung a shape took. */
-const rowVectorsRan = (ds: Dispatch[]): number => (ds.some((d) => d.entryPoint === 'main_v4_8x16') ? 1 : 0);
+const rowVectorsRan = (ds: Dispatch[]): number => (ds.some((d) => d.entryPoint.startsWith('main_v4_')) ? 1 : 0);
 
 export const conv2dOps: Record<string, OpFn> = {
   async conv2d_forward(rt, p: ConvOpParams, inp) {
@@ -48,7 +50,7 @@ export const conv2dOps: Record<string, OpFn> = {
       const packed = rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', 'packed');
       let ds;
       try {
-        ds = conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3 | 4, tile: p.tile });
+        ds = conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3 | 4, tile: p.tile, rowTile: p.rowTile });
         await rt.run(...ds);
       } finally {
         packed.release();
@@ -68,7 +70,7 @@ export const conv2dOps: Record<string, OpFn> = {
       if ((p.version ?? 4) !== 1) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', 'packed');
         try {
-          ds = conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: (p.version ?? 4) as 2 | 3 | 4 });
+          ds = conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: (p.version ?? 4) as 2 | 3 | 4, rowTile: p.rowTile });
           await rt.run(...ds);
         } finally {
           packed.release();
