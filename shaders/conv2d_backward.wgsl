@@ -528,3 +528,102 @@ fn main_backward_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
     }
   }
 }
+
+// v4: v3 with 16 output channels per thread (4 vec4 dy loads per pixel): per pixel and channel window, 3 (3x3
+// sliding) or 9 (1x1: 9 input channels) x loads and 4 dy loads feed 36 vec4 multiply-adds, against 3 or 9 and 2 for
+// 18 in v3. The dy row is padded to 8 channels only: when K % 16 is 1..8 the last block's upper half re-reads the
+// lower half (in bounds, never stored). Measured against v3 (idle SwiftShader, batch 64, bench/README.md): 0.73x to
+// 1.77x by shape, a wash overall, so the step keeps v3; kept as a tested rung to re-measure on a GPU.
+fn wgrad_dyt16(q: u32, upper: bool) -> array<vec4f, 4> {
+  let q2 = select(q, q + 2u, upper);
+  return array<vec4f, 4>(dyt[q], dyt[q + 1u], dyt[q2], dyt[q2 + 1u]);
+}
+
+@compute @workgroup_size(WG)
+fn main_backward_weight_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let RR = R * R;
+  let TC = TCOL_MAX / RR;
+  let CB = (C + TC - 1u) / TC;
+  let KB = (K + 15u) / 16u;
+  let cb = g % CB;
+  let kb = (g / CB) % KB;
+  let s = g / (CB * KB);
+  if (s >= SPLITS) { return; }
+  let c0 = cb * TC;
+  let k0 = kb * 16u;
+  let upper = k0 + 8u < K;
+  let OHW = OH * OW;
+  let HW = H * W;
+  let KV = (K + 7u) / 8u * 2u; // vec4s per pixel row of dyt
+
+  let P = N * OHW;
+  let p0 = s * CHUNK;
+  let p1 = min(P, p0 + CHUNK);
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0); var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0); var a8 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0); var b8 = vec4f(0.0);
+  var e0 = vec4f(0.0); var e1 = vec4f(0.0); var e2 = vec4f(0.0); var e3 = vec4f(0.0); var e4 = vec4f(0.0); var e5 = vec4f(0.0); var e6 = vec4f(0.0); var e7 = vec4f(0.0); var e8 = vec4f(0.0);
+  var f0 = vec4f(0.0); var f1 = vec4f(0.0); var f2 = vec4f(0.0); var f3 = vec4f(0.0); var f4 = vec4f(0.0); var f5 = vec4f(0.0); var f6 = vec4f(0.0); var f7 = vec4f(0.0); var f8 = vec4f(0.0);
+  if (ROWS) {
+    for (var r = p0 / OW; r < p1 / OW; r++) {
+      let n = r / OH;
+      let ih0 = i32(r % OH) - i32(PAD);
+      let xb = n * C * HW;
+      // Columns kw = 0, 1 of the first pixel's window; each pixel then loads column kw = 2.
+      var v0 = wgrad_x(0u, c0, xb, ih0, -i32(PAD)); var v1 = wgrad_x(1u, c0, xb, ih0, -i32(PAD));
+      var v3 = wgrad_x(3u, c0, xb, ih0, -i32(PAD)); var v4 = wgrad_x(4u, c0, xb, ih0, -i32(PAD));
+      var v6 = wgrad_x(6u, c0, xb, ih0, -i32(PAD)); var v7 = wgrad_x(7u, c0, xb, ih0, -i32(PAD));
+      for (var ow = 0u; ow < OW; ow++) {
+        let iw0 = i32(ow) - i32(PAD);
+        let v2 = wgrad_x(2u, c0, xb, ih0, iw0); let v5 = wgrad_x(5u, c0, xb, ih0, iw0); let v8 = wgrad_x(8u, c0, xb, ih0, iw0);
+        let d = wgrad_dyt16((n * OHW + (r % OH) * OW + ow) * KV + 4u * kb, upper);
+        let d0 = d[0]; let d1 = d[1]; let d2 = d[2]; let d3 = d[3];
+        a0 += v0 * d0; a1 += v1 * d0; a2 += v2 * d0; a3 += v3 * d0; a4 += v4 * d0; a5 += v5 * d0; a6 += v6 * d0; a7 += v7 * d0; a8 += v8 * d0;
+        b0 += v0 * d1; b1 += v1 * d1; b2 += v2 * d1; b3 += v3 * d1; b4 += v4 * d1; b5 += v5 * d1; b6 += v6 * d1; b7 += v7 * d1; b8 += v8 * d1;
+        e0 += v0 * d2; e1 += v1 * d2; e2 += v2 * d2; e3 += v3 * d2; e4 += v4 * d2; e5 += v5 * d2; e6 += v6 * d2; e7 += v7 * d2; e8 += v8 * d2;
+        f0 += v0 * d3; f1 += v1 * d3; f2 += v2 * d3; f3 += v3 * d3; f4 += v4 * d3; f5 += v5 * d3; f6 += v6 * d3; f7 += v7 * d3; f8 += v8 * d3;
+        v0 = v1; v1 = v2; v3 = v4; v4 = v5; v6 = v7; v7 = v8;
+      }
+    }
+  } else {
+    var n = p0 / OHW;
+    var oh = (p0 % OHW) / OW;
+    var ow = p0 % OW;
+    for (var p = p0; p < p1; p++) {
+      let xb = n * C * HW;
+      let ih0 = i32(oh * STRIDE) - i32(PAD);
+      let iw0 = i32(ow * STRIDE) - i32(PAD);
+      let d = wgrad_dyt16((n * OHW + oh * OW + ow) * KV + 4u * kb, upper);
+      let d0 = d[0]; let d1 = d[1]; let d2 = d[2]; let d3 = d[3];
+      let v0 = wgrad_x(0u, c0, xb, ih0, iw0); let v1 = wgrad_x(1u, c0, xb, ih0, iw0); let v2 = wgrad_x(2u, c0, xb, ih0, iw0); let v3 = wgrad_x(3u, c0, xb, ih0, iw0); let v4 = wgrad_x(4u, c0, xb, ih0, iw0); let v5 = wgrad_x(5u, c0, xb, ih0, iw0); let v6 = wgrad_x(6u, c0, xb, ih0, iw0); let v7 = wgrad_x(7u, c0, xb, ih0, iw0); let v8 = wgrad_x(8u, c0, xb, ih0, iw0);
+      a0 += v0 * d0; a1 += v1 * d0; a2 += v2 * d0; a3 += v3 * d0; a4 += v4 * d0; a5 += v5 * d0; a6 += v6 * d0; a7 += v7 * d0; a8 += v8 * d0;
+      b0 += v0 * d1; b1 += v1 * d1; b2 += v2 * d1; b3 += v3 * d1; b4 += v4 * d1; b5 += v5 * d1; b6 += v6 * d1; b7 += v7 * d1; b8 += v8 * d1;
+      e0 += v0 * d2; e1 += v1 * d2; e2 += v2 * d2; e3 += v3 * d2; e4 += v4 * d2; e5 += v5 * d2; e6 += v6 * d2; e7 += v7 * d2; e8 += v8 * d2;
+      f0 += v0 * d3; f1 += v1 * d3; f2 += v2 * d3; f3 += v3 * d3; f4 += v4 * d3; f5 += v5 * d3; f6 += v6 * d3; f7 += v7 * d3; f8 += v8 * d3;
+      ow++;
+      if (ow == OW) {
+        ow = 0u;
+        oh++;
+        if (oh == OH) { oh = 0u; n++; }
+      }
+    }
+  }
+
+  let acc = array<array<vec4f, TCOL_MAX>, 4>(
+    array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8),
+    array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8),
+    array<vec4f, TCOL_MAX>(e0, e1, e2, e3, e4, e5, e6, e7, e8),
+    array<vec4f, TCOL_MAX>(f0, f1, f2, f3, f4, f5, f6, f7, f8));
+  let KCRR = K * C * RR;
+  for (var col = 0u; col < TC * RR; col++) {
+    let c = c0 + col / RR;
+    if (c < C) {
+      for (var q = 0u; q < 4u; q++) {
+        for (var j = 0u; j < 4u; j++) {
+          let k = k0 + 4u * q + j;
+          if (k < K) { partials[s * KCRR + (k * C + c) * RR + col % RR] = acc[q][col][j]; }
+        }
+      }
+    }
+  }
+}

@@ -90,8 +90,8 @@ export const conv2dOps: Record<string, OpFn> = {
     const x = arg(rt, inp, p, 'x', s.x), dy = arg(rt, inp, p, 'dy', s.y), dw = arg(rt, inp, p, 'dw', s.w);
     const scratch = arg(rt, inp, p, 'scratch', conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R));
     try {
-      const version = (p.version ?? 3) as 1 | 2 | 3;
-      const dyT = version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
+      const version = (p.version ?? 3) as 1 | 2 | 3 | 4;
+      const dyT = version >= 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
       try {
         await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide, dyT }));
       } finally {
