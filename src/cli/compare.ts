@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { launchChromium } from './browser.js';
 import { writeAtomic } from './bench.js';
+import { matchesFilter } from '../harness/bench-table.js';
 import { startServer } from './server.js';
 import { COMPARE_NOTE, compareTable, completionSummary } from '../../bench/compare/table.js';
 import type { CompareApi, CompareCase, CompareInfo, CompareRow } from '../../bench/compare/types.js';
@@ -88,7 +89,7 @@ export async function runCompare(root: string, o: CompareOptions): Promise<Compa
       (batch, stepBatches) => (window as unknown as { dasoCompare: CompareApi }).dasoCompare.cases({ batch, stepBatches }),
       o.batch, o.stepBatches,
     )) as CompareCase[];
-    const cases = o.filter ? all.filter((c) => o.filter!.split('|').some((f) => `${c.op} ${c.shape}`.includes(f))) : all;
+    const cases = all.filter((c) => matchesFilter(o.filter, `${c.op} ${c.shape}`));
     if (!cases.length) throw new Error(`bench-compare: no case matches --filter '${o.filter}' (cases: ${all.map((c) => `'${c.op} ${c.shape}'`).join(', ')})`);
     const save = () => {
       const meta = {

@@ -18,3 +18,8 @@ export function benchTable(rows: BenchRow[]): string {
   return [head, ...rows.map((r) =>
     `| ${r.kernel} | ${r.shape} | ${f(r.gpuMs)} | ${f(r.gpuMsMin)}..${f(r.gpuMsMax)} | ${f(r.wallMs)} | ${f(r.gflops, 2)} | ${f(r.gbps, 2)} |`)].join('\n');
 }
+
+/** `--filter` of `daso bench` and `daso bench-compare`: the row's text contains one of the '|'-separated parts. */
+export function matchesFilter(filter: string | undefined, text: string): boolean {
+  return !filter || filter.split('|').some((f) => text.includes(f));
+}

@@ -4,7 +4,7 @@ import { benchCases } from '../../bench/cases/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 
 export type { BenchRow } from './bench-table.js';
-import type { BenchRow } from './bench-table.js';
+import { matchesFilter, type BenchRow } from './bench-table.js';
 
 
 function median(xs: number[]): number {
@@ -17,7 +17,7 @@ export async function benchKernels(rt: Runtime, opts: { filter?: string; reps: n
   const rows: BenchRow[] = [];
   const adapter = `${rt.info?.vendor ?? '?'}/${rt.info?.architecture ?? '?'}${rt.info?.isFallbackAdapter ? ' (fallback)' : ''}`;
   for (const c of benchCases) {
-    if (opts.filter && !opts.filter.split('|').some((f) => `${c.kernel} ${c.shape}`.includes(f))) continue;
+    if (!matchesFilter(opts.filter, `${c.kernel} ${c.shape}`)) continue;
     const ds = c.build(rt);
     const list = rt.commands(c.kernel);
     list.add(...ds);

@@ -25,6 +25,4 @@ export function forwardTile(p: Pick<Conv2dParams, 'C' | 'K' | 'H' | 'W' | 'R' | 
  * smaller block, with half the registers, is the rule until a GPU run says otherwise. */
 export type RowTile = '8x16' | '16x16';
 
-export function rowTile(_p: Pick<Conv2dParams, 'C' | 'K' | 'H' | 'W'>): RowTile {
-  return '8x16';
-}
+export const ROW_TILE: RowTile = '8x16';

@@ -4,7 +4,7 @@ import forwardSource from '../../shaders/conv2d.wgsl';
 import backwardSource from '../../shaders/conv2d_backward.wgsl';
 import { ceilDiv, expectRank, expectShape, grid1d, makeDispatch, type Constants, type Dispatch, type KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { forwardTile, rowTile, type ForwardTile, type RowTile } from './conv2d-tiles.js';
+import { forwardTile, ROW_TILE, type ForwardTile, type RowTile } from './conv2d-tiles.js';
 
 export type ForwardVersion = 0 | 1 | 2 | 3 | 4;
 import { shapeStr } from '../gpu/tensor.js';
@@ -44,8 +44,8 @@ export interface Conv2dWeightParams extends Conv2dParams {
   splits: number;
   chunk: number;
   /** 1: 4 output channels per thread; 2: 8, with a sliding input window for 3x3 stride-1 convs; 3: v2 reading a
-   * transposed dy (conv2dBackwardWeight with `dyT`); 4: v3 with 16 output channels per thread. */
-  wgradVersion: 1 | 2 | 3 | 4;
+   * transposed dy (conv2dBackwardWeight with `dyT`). */
+  wgradVersion: 1 | 2 | 3;
   slide: boolean;
 }
 
@@ -98,8 +98,8 @@ export const conv2dForwardV4Kernel: KernelDef<Conv2dParams> = {
   source: forwardSource,
   bindings: ['xv', 'wp', 'y'],
   constants: shapeConstants,
-  entryPoint: (p) => `main_v4_${p.rowTile ?? '8x16'}`,
-  dispatch: (p) => grid1d(ceilDiv(ceilDiv(p.N * p.OH * p.OW, p.rowTile === '16x16' ? 16 : 8) * ceilDiv(p.K, 16), WG)),
+  entryPoint: (p) => `main_v4_${p.rowTile ?? ROW_TILE}`,
+  dispatch: (p) => grid1d(ceilDiv(ceilDiv(p.N * p.OH * p.OW, (p.rowTile ?? ROW_TILE) === '16x16' ? 16 : 8) * ceilDiv(p.K, 16), WG)),
   flops: convFlops,
 };
 
@@ -194,7 +194,7 @@ export const conv2dBackwardWeightKernel: KernelDef<Conv2dWeightParams> = {
     return c;
   },
   entryPoint: (p) => (p.wgradVersion === 2 ? 'main_backward_weight_v2' : 'main_backward_weight'),
-  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, p.wgradVersion === 4 ? 16 : p.wgradVersion >= 2 ? 8 : WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
+  dispatch: (p) => grid1d(ceilDiv(p.splits * ceilDiv(p.K, p.wgradVersion >= 2 ? 8 : WGRAD_TK) * ceilDiv(p.C, wgradChannelsPerThread(p.R)), WG)),
   flops: convFlops,
 };
 
@@ -203,12 +203,6 @@ export const conv2dBackwardWeightV3Kernel: KernelDef<Conv2dWeightParams> = {
   ...conv2dBackwardWeightKernel,
   bindings: ['dyt', 'x', 'partials'],
   entryPoint: () => 'main_backward_weight_v3',
-};
-
-/** v4 pass 1: v3 with 16 output channels per thread (4 vec4 dy loads per pixel). */
-export const conv2dBackwardWeightV4Kernel: KernelDef<Conv2dWeightParams> = {
-  ...conv2dBackwardWeightV3Kernel,
-  entryPoint: () => 'main_backward_weight_v4',
 };
 
 /** dyt[(n*OH*OW + pixel) * KP + k] = dy[n, k, pixel], KP = K rounded up to 8 (zeros beyond K). */
@@ -281,7 +275,7 @@ export function conv2dForwardPacked(x: Tensor, w: Tensor, packed: Tensor, y: Ten
   const p = convParams(k, x.shape, w, o, o.version ?? 4);
   if (p.version === 4 && !rowVectorsApply(p)) p.version = 3;
   if (p.version === 3) p.tile = o.tile ?? forwardTile(p);
-  if (p.version === 4) p.rowTile = o.rowTile ?? rowTile(p);
+  if (p.version === 4) p.rowTile = o.rowTile ?? ROW_TILE;
   expectShape(k, 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'packed', packed, conv2dPackedForwardShape(w.shape), 'f32');
   return [
@@ -322,7 +316,7 @@ export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor,
     const pack = makeDispatch(conv2dPackForwardKernel, f, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}] flipped`);
     if (version === 4 && rowVectorsApply(f)) {
       f.version = 4;
-      f.rowTile = o.rowTile ?? rowTile(f);
+      f.rowTile = o.rowTile ?? ROW_TILE;
       return [pack, makeDispatch(conv2dBackwardInputV4Kernel, f, { xv: dy, wp: packed, y: dx }, `${describe(p)} (as forward, row vectors ${f.rowTile})`)];
     }
     f.tile = forwardTile(f);
@@ -361,7 +355,7 @@ export function conv2dBackwardWeightScratchShape(x: readonly number[], dy: reado
 /** dw[K,C,R,R] = weight gradient given x and dy (+ beta * dw): split-K partials into `scratch`, then a fixed-order
  * sum (two dispatches; deterministic). */
 export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor,
-  o: Conv2dOptions & { version?: 1 | 2 | 3 | 4; slide?: boolean; dyT?: Tensor }): Dispatch[] {
+  o: Conv2dOptions & { version?: 1 | 2 | 3; slide?: boolean; dyT?: Tensor }): Dispatch[] {
   const k = 'conv2d_backward_weight';
   expectRank(k, 'x', x, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
@@ -371,12 +365,12 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch:
   const version = o.version ?? (o.dyT ? 3 : 2);
   const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R), wgradVersion: version, slide: o.slide ?? true };
   const shape = `${describe(p)} splits=${q.splits}`;
-  if (version >= 3) {
-    if (!o.dyT) throw new Error(`${k}: version ${version} reads a transposed dy: pass 'dyT' of shape [${conv2dBackwardWeightDyShape(dy.shape).join(', ')}]`);
+  if (version === 3) {
+    if (!o.dyT) throw new Error(`${k}: version 3 reads a transposed dy: pass 'dyT' of shape [${conv2dBackwardWeightDyShape(dy.shape).join(', ')}]`);
     expectShape(k, 'dyT', o.dyT, conv2dBackwardWeightDyShape(dy.shape), 'f32');
     return [
       makeDispatch(conv2dTransposeDyKernel, q, { dy, dyt_out: o.dyT }, `dy [${dy.shape.join(',')}]`),
-      makeDispatch(version === 4 ? conv2dBackwardWeightV4Kernel : conv2dBackwardWeightV3Kernel, q, { dyt: o.dyT, x, partials: scratch }, shape),
+      makeDispatch(conv2dBackwardWeightV3Kernel, q, { dyt: o.dyT, x, partials: scratch }, shape),
       makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape),
     ];
   }

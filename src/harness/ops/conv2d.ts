@@ -48,7 +48,7 @@ export const conv2dOps: Record<string, OpFn> = {
         return await readAll(rt, { y });
       }
       const packed = rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', 'packed');
-      let ds;
+      let ds: Dispatch[];
       try {
         ds = conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3 | 4, tile: p.tile, rowTile: p.rowTile });
         await rt.run(...ds);
@@ -66,17 +66,16 @@ export const conv2dOps: Record<string, OpFn> = {
     const dy = arg(rt, inp, p, 'dy', s.y), w = arg(rt, inp, p, 'w', s.w), dx = arg(rt, inp, p, 'dx', s.x);
     try {
       const o = { stride: p.stride, pad: p.pad, beta: p.beta };
-      let ds = [conv2dBackwardInput(dy, w, dx, o)];
-      if ((p.version ?? 4) !== 1) {
-        const packed = rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', 'packed');
-        try {
-          ds = conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: (p.version ?? 4) as 2 | 3 | 4, rowTile: p.rowTile });
-          await rt.run(...ds);
-        } finally {
-          packed.release();
-        }
-      } else {
+      const v = p.version ?? 4;
+      const packed = v === 1 ? undefined : rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', 'packed');
+      let ds: Dispatch[];
+      try {
+        ds = packed
+          ? conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: v as 2 | 3 | 4, rowTile: p.rowTile })
+          : [conv2dBackwardInput(dy, w, dx, o)];
         await rt.run(...ds);
+      } finally {
+        packed?.release();
       }
       return { ...(await readAll(rt, { dx })), rowVectors: [rowVectorsRan(ds)] };
     } finally {
@@ -90,8 +89,8 @@ export const conv2dOps: Record<string, OpFn> = {
     const x = arg(rt, inp, p, 'x', s.x), dy = arg(rt, inp, p, 'dy', s.y), dw = arg(rt, inp, p, 'dw', s.w);
     const scratch = arg(rt, inp, p, 'scratch', conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R));
     try {
-      const version = (p.version ?? 3) as 1 | 2 | 3 | 4;
-      const dyT = version >= 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
+      const version = (p.version ?? 3) as 1 | 2 | 3;
+      const dyT = version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
       try {
         await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide, dyT }));
       } finally {
