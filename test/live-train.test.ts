@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ElementHandle, Page } from 'puppeteer';
+import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/nn/safetensors.js';
 import { closeHarness, harnessPage } from './helpers/harness.js';

@@ -1,6 +1,5 @@
 // `daso bench`: runs the in-page kernel benchmark in headless Chromium, prints a markdown table, writes JSON.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeAtomic } from './files.js';
 import { launchChromium, openHarness } from './browser.js';
 import { startServer } from './server.js';
 import { benchTable, type BenchRow } from '../harness/bench-table.js';
@@ -12,13 +11,6 @@ export interface BenchOptions {
   verbose: boolean;
 }
 
-/** Writes a file atomically (temp file + rename) so an interrupted run never leaves half a result. */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 export async function runBench(root: string, o: BenchOptions): Promise<BenchRow[]> {
   const server = await startServer(root);

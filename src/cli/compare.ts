@@ -4,9 +4,9 @@
 // step at batch 64 takes minutes on SwiftShader).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { launchChromium } from './browser.js';
-import { writeAtomic } from './bench.js';
+import { writeAtomic } from './files.js';
 import { matchesFilter } from '../harness/bench-table.js';
 import { startServer } from './server.js';
 import { COMPARE_NOTE, compareTable, completionSummary } from '../../bench/compare/table.js';

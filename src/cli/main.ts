@@ -1,10 +1,8 @@
-// The `daso` command: runs work in headless Chromium (WebGPU) through the harness page.
-//   daso bench [--filter S] [--reps N] [--out FILE]   kernel benchmark at WRN-28-2 shapes: table + JSON
-//   daso bench-compare [--filter S] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE]
-//                                                    our kernels vs tfjs-backend-webgpu, side by side in one page
-//   daso serve [--port N]                            serve harness.html on 127.0.0.1 for a person to open
-import { resolve } from 'node:path';
+// The `daso` command: runs work in headless Chromium (WebGPU) through the harness page (usage: COMMANDS below).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installSignalHandlers, StoppedBySignal, stopSignal, throwIfStopped } from './lifecycle.js';
 import { runBench } from './bench.js';
 import { parseStepBatches, runCompare } from './compare.js';
 import { startServer } from './server.js';
@@ -34,27 +32,48 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
   return out;
 }
 
-const USAGE = `usage: daso <command> [flags]
-  bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]   kernel benchmark (GPU time from timestamp queries);
-                                                          TEXT matches 'kernel shape' rows by substring, A|B for either
-  bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
-                                                          training-step benchmark + per-kernel GPU profile
-                                                          (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
-                                                          default: the first two)
-  bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
-                                                          our kernels vs @tensorflow/tfjs-backend-webgpu in one page:
-                                                          every WRN-28-2 conv (fwd, input and weight grad), classifier
-                                                          matmul, batch norm, softmax CE at batch N (default 64), and
-                                                          whole WRN-28-2 training steps at the step batches (default
-                                                          16,64; minutes per tfjs step); reps default 3
-  step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
-                                                          one training step from files (see docs/CONFIG.md)
-  train --config PRESET|FILE [--set key=value]... [--out-dir DIR] | --resume DIR
-                                                          a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150)
-  serve [--port N]                                        serve the harness page on 127.0.0.1`;
+const COMMANDS: Record<string, string> = {
+  bench: `bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]
+      kernel benchmark (GPU time from timestamp queries); TEXT matches 'kernel shape' rows by substring, A|B for either`,
+  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
+      training-step benchmark + per-kernel GPU profile (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
+      default: the first two)`,
+  'bench-compare': `bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
+      our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
+      classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
+      batches (default 16,64; minutes per tfjs step); reps default 3`,
+  step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
+      one training step from files (see docs/CONFIG.md); everything is validated before the browser starts`,
+  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--verbose] | --resume DIR [--verbose]
+      a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
+      (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.`,
+  serve: `serve [--port N]
+      serve the harness page on 127.0.0.1 (default port 8080)`,
+};
+
+const USAGE = `usage: daso <command> [flags]     (daso <command> --help, daso --version)
+${Object.values(COMMANDS).map((c) => `  ${c}`).join('\n')}
+exit codes: 0 done; 1 an error (the message names the file, key or flag); 130 / 143 / 129 stopped by
+SIGINT / SIGTERM / SIGHUP (a training run keeps a checkpoint of the last finished step; a second signal exits at once)`;
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(`daso-webgpu ${version()}\n`);
+    return;
+  }
+  if (cmd && COMMANDS[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`usage: daso ${COMMANDS[cmd]}\n`);
+    return;
+  }
   switch (cmd) {
     case 'bench': {
       const f = parseFlags(rest, { filter: 'string', reps: 'number', out: 'string', verbose: 'bool' });
@@ -100,18 +119,23 @@ async function main(argv: string[]): Promise<void> {
       const sets: string[] = [];
       const rest2: string[] = [];
       for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === '--set') sets.push(rest[++i] ?? '');
+        if (rest[i] === '--set') {
+          if (rest[i + 1] === undefined) throw new Error(`flag '--set' needs a value (key=value)`);
+          sets.push(rest[++i]);
+        }
         else rest2.push(rest[i]);
       }
-      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool' });
+      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string' });
       await runTrain(ROOT, { config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined, verbose: !!f.verbose });
       return;
     }
     case 'serve': {
       const f = parseFlags(rest, { port: 'number' });
-      const s = await startServer(ROOT, (f.port as number | undefined) ?? 8080);
+      const s = await startServer(ROOT, { port: (f.port as number | undefined) ?? 8080 });
       process.stdout.write(`harness: ${s.url}/harness.html (Ctrl-C to stop)\n`);
-      await new Promise(() => undefined);
+      await new Promise((ok) => stopSignal.addEventListener('abort', ok));
+      await s.close();
+      throwIfStopped('serving');
       return;
     }
     case undefined:
@@ -124,7 +148,11 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((e: Error) => {
+installSignalHandlers();
+main(process.argv.slice(2)).then(() => {
+  // A signal that came while a non-training command finished its work still ends with the signal's code.
+  throwIfStopped('');
+}).catch((e: Error) => {
   process.stderr.write(`daso: ${e.message}\n`);
-  process.exit(1);
+  process.exit(e instanceof StoppedBySignal ? e.code : 1);
 });

@@ -3,7 +3,7 @@
 // one pass per dispatch). Prints markdown tables and writes JSON atomically (after every case, so a long run that is
 // stopped keeps the cases it finished).
 import { launchChromium, openHarness } from './browser.js';
-import { writeAtomic } from './bench.js';
+import { writeAtomic } from './files.js';
 import { startServer } from './server.js';
 import type { StepBenchCase, StepBenchRow } from '../harness/step-bench.js';
 import { DEFAULT_STEP_CONFIG, type Algorithm, type StepConfig } from '../train/config.js';

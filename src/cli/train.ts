@@ -1,7 +1,7 @@
 // `daso train`: a training run in headless Chromium. Datasets are read and validated here (before any GPU work),
 // then handed to the page; progress lines go to stdout, evaluations to <run>/metrics.jsonl, checkpoints are written
 // atomically to <run>/checkpoint.safetensors; `--resume <run>` continues exactly where the checkpoint stopped.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImageDataset } from '../data/dataset.js';
 import { validateDataset } from '../data/dataset.js';
@@ -11,8 +11,10 @@ import { readSafetensors } from '../nn/safetensors.js';
 import { PRESETS, presetNames } from '../train/presets.js';
 import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
 import type { EvalRecord, TrainEvent } from '../train/trainer.js';
-import { writeAtomic } from './bench.js';
-import { launchChromium, openHarness } from './browser.js';
+import { validateCheckpoint } from '../train/checkpoint-check.js';
+import { appendLine, fsError, removeStaleTemps, writeAtomic } from './files.js';
+import { browserGone, chromiumPath, launchChromium, openHarness } from './browser.js';
+import { StoppedBySignal, stopSignal, throwIfStopped, signalExitCode } from './lifecycle.js';
 import { startServer } from './server.js';
 
 export interface TrainOptions {
@@ -39,11 +41,13 @@ export function resolveConfig(spec: string | undefined, sets: string[]): TrainCo
     const eq = s.indexOf('=');
     if (eq < 1) throw new Error(`--set '${s}': expected key=value, e.g. --set train.seed=1`);
     const path = s.slice(0, eq).split('.');
+    const bad = path.find((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype');
+    if (bad !== undefined) throw new Error(`--set '${s}': '${bad || '(empty)'}' is not a config key (see docs/CONFIG.md)`);
     let v: unknown = s.slice(eq + 1);
     try { v = JSON.parse(v as string); } catch { /* a plain string */ }
     let o = json as Record<string, unknown>;
     for (const k of path.slice(0, -1)) {
-      if (typeof o[k] !== 'object' || o[k] === null) o[k] = {};
+      if (!Object.prototype.hasOwnProperty.call(o, k) || typeof o[k] !== 'object' || o[k] === null) o[k] = {};
       o = o[k] as Record<string, unknown>;
     }
     o[path[path.length - 1]] = v;
@@ -91,28 +95,86 @@ function fmtTime(s: number): string {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
+/** Files that make a folder a run folder: a fresh run refuses a folder holding any of them. */
+export const RUN_FILES = ['config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'final.json'];
+
+/** Fault injection for the crash tests only: DASO_FAULT=<point>:<step> kills this process with SIGKILL there
+ * (points: progress, eval, checkpoint-write). */
+function fault(point: string, step: number): void {
+  if (process.env.DASO_FAULT === `${point}:${step}`) process.kill(process.pid, 'SIGKILL');
+}
+
+function readFileNamed(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw fsError(e, `read the ${what}`, path);
+  }
+}
+
+/** Keeps the metrics records up to `step` (those the resumed checkpoint has seen); later ones would be recorded again. */
+function truncateMetrics(file: string, step: number): number {
+  if (!existsSync(file)) return 0;
+  const text = new TextDecoder().decode(readFileNamed(file, 'metrics log'));
+  const lines = text.split('\n').filter((l) => l.trim());
+  const keep: string[] = [];
+  for (const l of lines) {
+    let rec: { step?: unknown };
+    try {
+      rec = JSON.parse(l);
+    } catch {
+      break; // a torn last line of a crashed writer
+    }
+    if (typeof rec.step !== 'number' || rec.step > step) break;
+    keep.push(l);
+  }
+  if (keep.length !== lines.length) writeAtomic(file, keep.map((l) => `${l}\n`).join(''));
+  return lines.length - keep.length;
+}
+
 export async function runTrain(root: string, o: TrainOptions): Promise<void> {
   let config: TrainConfig;
   let resumeBytes: Uint8Array | null = null;
   let runDir: string;
   if (o.resume) {
+    if (o.config || o.set.length) throw new Error('--resume takes the config stored in the checkpoint; drop --config/--set');
     runDir = resolve(o.resume);
     const file = join(runDir, 'checkpoint.safetensors');
-    if (!existsSync(file)) throw new Error(`--resume ${o.resume}: no checkpoint.safetensors there`);
-    resumeBytes = new Uint8Array(readFileSync(file));
-    const meta = readSafetensors(resumeBytes, file).metadata;
-    if (!meta.config) throw new Error(`${file}: no config in its metadata (not a daso-webgpu training checkpoint)`);
-    config = parseTrainConfig(JSON.parse(meta.config));
-    if (o.config || o.set.length) throw new Error('--resume takes the config stored in the checkpoint; drop --config/--set');
+    if (!existsSync(file)) {
+      throw new Error(`--resume ${o.resume}: no checkpoint.safetensors there` +
+        (existsSync(join(runDir, 'config.json')) ? ' (the run stopped before its first checkpoint: delete the folder and start it again)' : ''));
+    }
+    resumeBytes = readFileNamed(file, 'checkpoint');
+    const ck = readSafetensors(resumeBytes, file);
+    if (!ck.metadata.config) throw new Error(`${file}: no config in its metadata (not a daso-webgpu training checkpoint)`);
+    try {
+      config = parseTrainConfig(JSON.parse(ck.metadata.config));
+    } catch (e) {
+      throw new Error(`${file}: the config in its metadata: ${(e as Error).message}`);
+    }
+    validateCheckpoint(ck.tensors, ck.metadata, config, file, { training: true });
+    const step = Number(ck.tensors.step.data[0]);
+    const dropped = truncateMetrics(join(runDir, 'metrics.jsonl'), step);
+    if (dropped) process.stdout.write(`metrics.jsonl: dropped ${dropped} record(s) made after the checkpoint (step ${step}); they will be made again\n`);
   } else {
     config = resolveConfig(o.config, o.set);
     runDir = resolve(o.outDir ?? join(root, 'runs', `${config.name}-${config.algorithm}-seed${config.train.seed}`));
-    if (existsSync(join(runDir, 'checkpoint.safetensors'))) {
-      throw new Error(`${runDir} already holds a checkpoint: continue it with --resume ${runDir}, or choose --out-dir`);
+    let present: string[] = [];
+    try {
+      present = existsSync(runDir) ? readdirSync(runDir).filter((f) => RUN_FILES.includes(f)) : [];
+    } catch (e) {
+      throw fsError(e, 'list the run folder', runDir);
+    }
+    if (present.length) {
+      throw new Error(`${runDir} already holds a run (${present.join(', ')}): ` +
+        (present.includes('checkpoint.safetensors') ? `continue it with --resume ${runDir}, or ` : '') + 'choose another --out-dir, or delete the folder');
     }
   }
+  const stale = removeStaleTemps(runDir);
+  if (stale.length) process.stdout.write(`removed ${stale.length} temp file(s) of a writer that died: ${stale.join(', ')}\n`);
   const data = await loadDatasets(config);
-  writeAtomic(join(runDir, 'config.json'), JSON.stringify(config, null, 2));
+  chromiumPath(); // a missing browser is reported before anything is written
+  throwIfStopped('before starting the browser; nothing was written');
   const metrics = join(runDir, 'metrics.jsonl');
   process.stdout.write(`run ${runDir}\n${config.algorithm} on ${data.train.name} (${data.train.n} train, ${data.test.n} test), ` +
     `WRN-${config.model.depth}-${config.model.width}, ${config.max_iter} steps\n`);
@@ -122,19 +184,24 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
   const ref = (d: ImageDataset, key: string) => {
     io.set(`${key}_images`, d.images);
     io.set(`${key}_labels`, new Uint8Array(Int32Array.from(d.labels).buffer));
-    return { name: d.name, n: d.n, channels: d.channels, height: d.height, width: d.width, numClasses: d.numClasses, imagesUrl: `/io/${key}_images`, labelsUrl: `/io/${key}_labels` };
+    return { name: d.name, n: d.n, channels: d.channels, height: d.height, width: d.width, numClasses: d.numClasses, imagesUrl: server.io.url(`${key}_images`), labelsUrl: server.io.url(`${key}_labels`) };
   };
   const trainRef = ref(data.train, 'train');
   const testRef = ref(data.test, 'test');
   if (resumeBytes) io.set('resume', resumeBytes);
-  const chromium = await launchChromium();
   let final: { final: EvalRecord; median: Record<string, number> } | null = null;
+  let stoppedAt: number | null = null;
+  const chromium = await launchChromium().catch(async (e) => { await server.close(); throw e; });
   try {
+    throwIfStopped('before the run started; nothing was trained');
     const page = await openHarness(chromium.browser, server.url, o.verbose);
+    // Written once the page has a GPU device: a run that could not start leaves no run files behind.
+    writeAtomic(join(runDir, 'config.json'), JSON.stringify(config, null, 2));
     await page.exposeFunction('dasoCheckpoint', (name: string) => {
       const bytes = server.io.received.get(name);
       if (!bytes) throw new Error(`checkpoint '${name}' was not uploaded`);
-      writeAtomic(join(runDir, `${name}.safetensors`), bytes);
+      const step = Number(readSafetensors(bytes, name).tensors.step?.data[0] ?? -1);
+      writeAtomic(join(runDir, `${name}.safetensors`), bytes, () => fault('checkpoint-write', step));
       server.io.received.delete(name);
     });
     await page.exposeFunction('dasoReport', (e: TrainEvent) => {
@@ -146,15 +213,20 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
         case 'progress':
           process.stdout.write(`step ${e.step}/${config.max_iter} | loss ${e.loss.toFixed(4)} (cls ${e.loss_cls.toFixed(4)} u ${e.loss_u.toFixed(4)} ` +
             `align ${e.loss_align.toFixed(4)}) | mask ${e.mask_ratio.toFixed(2)}${e.daso_active ? ' | DASO on' : ''} | ${e.steps_per_s.toFixed(3)} steps/s | ETA ${fmtTime(e.eta_s)}\n`);
+          fault('progress', e.step);
           break;
         case 'eval':
-          appendFileSync(metrics, `${JSON.stringify(e.record)}\n`);
+          fault('eval', e.record.step);
+          appendLine(metrics, JSON.stringify(e.record));
           process.stdout.write(`eval @${e.record.step}: test top1 ${pct(e.record.test.top1)} balanced ${pct(e.record.test.balanced)} ` +
             `LA ${pct(e.record.test.top1_la)}${e.record.valid ? ` | valid top1 ${pct(e.record.valid.top1)}` : ''}` +
             `${e.record.pseudo_label ? ` | PL acc ${pct(e.record.pseudo_label.top1)} mask ${e.record.pseudo_label.mask_ratio.toFixed(2)}` : ''}\n`);
           break;
         case 'checkpoint':
           process.stdout.write(`checkpoint @${e.step} -> ${join(runDir, `${e.name}.safetensors`)}\n`);
+          break;
+        case 'stopped':
+          stoppedAt = e.step;
           break;
         case 'done':
           final = { final: e.final, median: e.median };
@@ -168,18 +240,33 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
     const finished = new Promise<Result>((ok) => { finish = ok; });
     await page.exposeFunction('dasoFinished', (r: Result) => finish(r));
     const crashed = new Promise<Result>((ok) => page.once('error', (e) => ok({ ok: false, error: `the page crashed: ${e.message}` })));
-    await page.evaluate(
-      (req) => {
-        const w = window as unknown as { daso: { train: (r: unknown) => Promise<unknown> }; dasoFinished: (r: unknown) => void };
-        void w.daso.train(req).then((r) => w.dasoFinished(r));
-      },
-      { config, train: trainRef, test: testRef, resumeUrl: resumeBytes ? '/io/resume' : null } as never,
-    );
-    const res = await Promise.race([finished, crashed]);
-    if (!res.ok) throw new Error(res.error);
+    // A signal asks the page to stop at the next step boundary; it then saves a checkpoint and finishes.
+    const onStop = () => void page.evaluate((why) => (window as unknown as { daso: { stopTrain(r: string): void } }).daso.stopTrain(why), 'signal').catch(() => undefined);
+    stopSignal.addEventListener('abort', onStop);
+    try {
+      await page.evaluate(
+        (req) => {
+          const w = window as unknown as { daso: { train: (r: unknown) => Promise<unknown> }; dasoFinished: (r: unknown) => void };
+          void w.daso.train(req).then((r) => w.dasoFinished(r));
+        },
+        { config, train: trainRef, test: testRef, resumeUrl: resumeBytes ? server.io.url('resume') : null, ioBase: server.io.url('') } as never,
+      );
+      if (stopSignal.aborted) onStop();
+      const res = await Promise.race([finished, crashed, browserGone(chromium.browser)]);
+      if (!res.ok) throw new Error(res.error);
+    } finally {
+      stopSignal.removeEventListener('abort', onStop);
+    }
   } finally {
     await chromium.close();
     await server.close();
+  }
+  const code = signalExitCode();
+  if (stoppedAt !== null) {
+    const msg = `stopped after step ${stoppedAt}; checkpoint ${join(runDir, 'checkpoint.safetensors')} holds it: continue with daso train --resume ${runDir}`;
+    if (code !== null) throw new StoppedBySignal(code, msg);
+    process.stdout.write(`${msg}\n`);
+    return;
   }
   if (final) {
     const f = final as { final: EvalRecord; median: Record<string, number> };
@@ -189,4 +276,5 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
       `per-class recall (head to tail): ${t.recall.map((r) => (100 * r).toFixed(1)).join(' ')}\n` +
       `median of the last ${config.eval.median_of} evaluations (test subset): top1 ${pct(f.median.top1)}\nwrote ${join(runDir, 'final.json')}\n`);
   }
+  if (code !== null) throw new StoppedBySignal(code, 'stopped by a signal after the last step; the run is complete');
 }

@@ -91,12 +91,25 @@ export function parseCifar100(files: NamedBytes[], name = 'cifar100'): ImageData
 /** Encodes records in the CIFAR binary format (tests, tools): `coarse` given → CIFAR-100 layout. */
 export function encodeCifar(images: Uint8Array, labels: ArrayLike<number>, coarse?: ArrayLike<number>): Uint8Array {
   const n = labels.length;
-  if (images.length !== n * CIFAR_PIXELS) throw new Error(`encodeCifar: ${images.length} pixel bytes for ${n} records`);
+  if (images.length !== n * CIFAR_PIXELS) {
+    throw new Error(`encodeCifar: ${images.length} pixel bytes for ${n} records (${n * CIFAR_PIXELS} expected)`);
+  }
+  if (coarse && coarse.length !== n) throw new Error(`encodeCifar: ${coarse.length} coarse labels for ${n} records`);
+  // A label byte stores 0..255; anything else would wrap silently (300 -> 44) and come back as another class.
+  // The class range (0..9, 0..99, coarse 0..19) is left to the parsers, so tests can encode out-of-range files.
+  const checkByte = (v: number, i: number, what: string) => {
+    if (Number.isInteger(v) && v >= 0 && v <= 255) return;
+    throw new Error(`encodeCifar: ${what} ${typeof v === 'number' ? v : `(a ${typeof v})`} of record ${i} is not a byte (0..255)`);
+  };
   const lb = coarse ? 2 : 1;
   const rec = lb + CIFAR_PIXELS;
   const out = new Uint8Array(n * rec);
   for (let i = 0; i < n; i++) {
-    if (coarse) out[i * rec] = coarse[i];
+    checkByte(labels[i], i, 'label');
+    if (coarse) {
+      checkByte(coarse[i], i, 'coarse label');
+      out[i * rec] = coarse[i];
+    }
     out[i * rec + lb - 1] = labels[i];
     out.set(images.subarray(i * CIFAR_PIXELS, (i + 1) * CIFAR_PIXELS), i * rec + lb);
   }

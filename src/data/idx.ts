@@ -76,7 +76,10 @@ export async function gunzipIfNeeded(bytes: Uint8Array, file = 'data'): Promise<
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new Error(`${file}: gzip decompression failed: ${(e as Error).message}`);
+    // zlib's reason ("unexpected end of file", "incorrect data check") says truncated or corrupted; a non-Error
+    // rejection (some stream implementations) still gets a readable message.
+    const why = e instanceof Error && e.message ? e.message : String(e);
+    throw new Error(`${file}: gzip decompression failed: ${why} (file truncated or corrupted? download it again)`);
   }
 }
 

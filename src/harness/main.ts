@@ -8,7 +8,7 @@ import { batchGrid, wireBatchGrid, type BatchGridOptions, type BatchGridSummary 
 import { ops } from './ops/index.js';
 import { runStepFromFiles, type StepRequest } from './step-runner.js';
 import { benchStep, type StepBenchCase, type StepBenchRow } from './step-bench.js';
-import { runTraining, type TrainRequest } from './train-runner.js';
+import { runTraining, stopTraining, type TrainRequest } from './train-runner.js';
 import { wireLiveTrain, type LiveCheckpoint } from './live-train.js';
 
 interface Daso {
@@ -19,6 +19,7 @@ interface Daso {
   benchStep(opts: { case: StepBenchCase; reps: number; verbose?: boolean }): Promise<{ ok: true; row: StepBenchRow } | { ok: false; error: string }>;
   step(req: StepRequest): Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
   train(req: TrainRequest): Promise<{ ok: true } | { ok: false; error: string }>;
+  stopTrain(reason: string): void;
   /** The augmentation debug view's summary (draws into the page's canvas too); rejects on errors. */
   batchGrid(opts: Omit<BatchGridOptions, 'canvas'>): Promise<BatchGridSummary>;
   /** The "Train live" section's latest in-memory checkpoint (what its download button saves), or null. */
@@ -63,6 +64,7 @@ window.dasoReady = (async () => {
           return { ok: false, error: (e as Error).message ?? String(e) };
         }
       },
+      stopTrain: (reason: string) => stopTraining(reason),
       async train(req) {
         try {
           await runTraining(rt, req);

@@ -2,7 +2,8 @@
 // GPU work), returning the updated checkpoint plus the step's outputs and gradients as safetensors bytes.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { readSafetensors, validateTensors, writeSafetensors, type StTensor, type TensorSpec } from '../nn/safetensors.js';
+import { readSafetensors, writeSafetensors, type StTensor } from '../nn/safetensors.js';
+import { validateCheckpoint, validateStepBatch } from '../train/checkpoint-check.js';
 import { DasoState } from '../ssl/daso-state.js';
 import { buildSslStep } from '../ssl/ssl-step.js';
 import { exportCheckpoint, exportGrads, loadCheckpoint } from '../train/checkpoint.js';
@@ -31,29 +32,14 @@ export async function runStepFromFiles(rt: Runtime, req: StepRequest): Promise<{
   const m = cfg.model;
   const K = m.num_classes;
   const ssl = cfg.algorithm !== 'supervised';
-  const img = [m.in_channels, m.image_size, m.image_size];
-  const B = batch.tensors.x_lb?.shape[0];
-  if (B === undefined) throw new Error(`batch: tensor 'x_lb' is missing`);
-  const Bu = ssl ? batch.tensors.x_ulb_w?.shape[0] : 0;
-  if (Bu === undefined) throw new Error(`batch: tensor 'x_ulb_w' is missing (algorithm ${cfg.algorithm} needs x_ulb_w and x_ulb_s)`);
-  const bspec: Record<string, TensorSpec> = {
-    x_lb: { dtype: 'F32', shape: [B, ...img] },
-    y_lb: { dtype: ['I64', 'I32'], shape: [B] },
-  };
-  if (ssl) {
-    bspec.x_ulb_w = { dtype: 'F32', shape: [Bu, ...img] };
-    bspec.x_ulb_s = { dtype: 'F32', shape: [Bu, ...img] };
-  }
-  validateTensors(batch.tensors, bspec, 'batch');
+  // One validator for checkpoints and batches (train/checkpoint-check.ts), before any GPU work.
+  validateCheckpoint(ckpt.tensors, ckpt.metadata, cfg, 'checkpoint');
+  const { B, Bu } = validateStepBatch(batch.tensors, cfg, 'batch');
   const labels = Int32Array.from(batch.tensors.y_lb.data as ArrayLike<number | bigint>, (v) => Number(v));
-  labels.forEach((y, i) => {
-    if (!(y >= 0 && y < K)) throw new Error(`batch: y_lb[${i}] = ${y} is outside 0..${K - 1} (model.num_classes ${K})`);
-  });
 
   const st = new TrainState(rt, m);
   const daso = cfg.algorithm === 'daso' ? new DasoState(rt, K, cfg.daso.queue_size, st.spec.featureDim) : null;
   try {
-    if (daso) validateTensors(ckpt.tensors, daso.spec(), 'checkpoint', { allowExtraPrefixes: ['model.', 'ema.', 'optim.', 'step'] });
     loadCheckpoint(st, ckpt.tensors, 'checkpoint', daso ? ['daso.'] : []);
     if (daso) daso.load(ckpt.tensors, 'checkpoint');
     const t = st.step;
@@ -74,6 +60,10 @@ export async function runStepFromFiles(rt: Runtime, req: StepRequest): Promise<{
     }
     step.run(t);
     const losses = await step.readLosses(t);
+    if (![losses.loss, losses.lossCls, losses.lossU, losses.lossAlign].every(Number.isFinite)) {
+      throw new Error(`the step's loss is not finite (loss ${losses.loss}, cls ${losses.lossCls}, u ${losses.lossU}, align ${losses.lossAlign}); ` +
+        `nothing was written. Check the checkpoint's weights and optim.lr.`);
+    }
     const out: Record<string, StTensor> = { ...(await exportCheckpoint(st)), ...(await exportGrads(st)) };
     const read = async (x: Tensor) => rt.read(x);
     out['out.logits_lb'] = f32([B, K], (await read(io.logitsLb)) as Float32Array);

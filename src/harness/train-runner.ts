@@ -22,7 +22,12 @@ export interface TrainRequest {
   train: DatasetRef;
   test: DatasetRef;
   resumeUrl: string | null;
+  /** The server's /io/<token>/ prefix: checkpoints are PUT to `${ioBase}<name>`, liveness probed at `${ioBase}alive`. */
+  ioBase: string;
 }
+
+/** How often the page checks that the Node process behind the server is still there. */
+const PROBE_MS = 2000;
 
 async function bytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -42,9 +47,33 @@ interface Bridge {
   dasoCheckpoint(name: string): Promise<void>;
 }
 
+/** Aborts the running training (the CLI calls it on SIGINT/SIGTERM): it stops at the next step boundary with a
+ * checkpoint. */
+let stopController: AbortController | null = null;
+export function stopTraining(reason: string): void {
+  stopController?.abort(new Error(reason));
+}
+
 export async function runTraining(rt: Runtime, req: TrainRequest): Promise<void> {
   const c = parseTrainConfig(req.config);
   const w = window as unknown as Bridge;
+  const controller = new AbortController();
+  stopController = controller;
+  // If the Node side dies (its server with it), nobody would receive checkpoints: stop rather than train on blind.
+  const probe = setInterval(() => {
+    fetch(`${req.ioBase}alive`, { cache: 'no-store' }).then((r) => {
+      if (!r.ok) controller.abort(new Error(`the CLI's server answers HTTP ${r.status}`));
+    }, () => controller.abort(new Error('lost the connection to the CLI')));
+  }, PROBE_MS);
+  try {
+    await trainWith(rt, c, req, w, controller.signal);
+  } finally {
+    clearInterval(probe);
+    stopController = null;
+  }
+}
+
+async function trainWith(rt: Runtime, c: ReturnType<typeof parseTrainConfig>, req: TrainRequest, w: Bridge, signal: AbortSignal): Promise<void> {
   let resume = null, meta = null;
   if (req.resumeUrl) {
     const r = readSafetensors(await bytes(req.resumeUrl), 'resume checkpoint');
@@ -54,9 +83,10 @@ export async function runTraining(rt: Runtime, req: TrainRequest): Promise<void>
   await train(rt, c, { train: await dataset(req.train), test: await dataset(req.test) }, {
     emit: (e) => void w.dasoReport(e),
     async saveCheckpoint(tensors, metadata, name) {
-      const r = await fetch(`/io/${name}`, { method: 'PUT', body: new Blob([writeSafetensors(tensors, metadata) as Uint8Array<ArrayBuffer>]) });
+      const r = await fetch(`${req.ioBase}${name}`, { method: 'PUT', body: new Blob([writeSafetensors(tensors, metadata) as Uint8Array<ArrayBuffer>]) });
       if (!r.ok) throw new Error(`checkpoint upload failed: HTTP ${r.status}`);
       await w.dasoCheckpoint(name);
     },
+    signal,
   }, resume, meta);
 }

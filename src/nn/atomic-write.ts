@@ -43,7 +43,11 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   await fsyncDir(dirname(path));
 }
 
-export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+/** Temp files of this module are `.<name>.<pid>.<12 hex>.tmp`: the pid lets a later run remove those of dead writers. */
+export const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** `beforeRename` runs once the temp file is complete and synced (the crash tests kill the process there). */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array, beforeRename?: (tmp: string) => void): void {
   const tmp = tempPathFor(path);
   try {
     const fd = openSync(tmp, 'wx', 0o644);
@@ -54,6 +58,7 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
     } finally {
       closeSync(fd);
     }
+    beforeRename?.(tmp);
     renameSync(tmp, path);
   } catch (e) {
     try {

@@ -52,6 +52,9 @@ export function dtypeBytes(d: StDType): number {
 
 /** Element count of a shape ([] is a scalar: 1 element). */
 export function numElements(shape: readonly number[]): number {
+  // A zero dim makes the tensor empty whatever the other dims are; checked first because a product of large dims can
+  // reach Infinity, and Infinity * 0 is NaN.
+  if (shape.includes(0)) return 0;
   let n = 1;
   for (const s of shape) n *= s;
   return n;
@@ -59,6 +62,23 @@ export function numElements(shape: readonly number[]): number {
 
 function fmtShape(shape: readonly unknown[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+/** A header value for an error message: never throws (JSON.stringify does on deep nesting and BigInt) and is cut
+ * short, so a hostile header cannot turn the error itself into a crash or a megabyte of text. */
+function brief(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  s ??= typeof v === 'object' || typeof v === 'function' ? Object.prototype.toString.call(v) : String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function isCount(v: unknown): v is number {
@@ -89,6 +109,10 @@ function dataBytes(data: StData): Uint8Array {
 
 /** Serialises tensors (and optional string metadata) to safetensors bytes. */
 export function writeSafetensors(tensors: Record<string, StTensor>, metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
+  if (!isPlainObject(tensors)) throw new Error(`writeSafetensors: tensors must be an object of name -> tensor, got ${brief(tensors)}`);
+  if (metadata !== undefined && !isPlainObject(metadata)) {
+    throw new Error(`writeSafetensors: metadata must be an object of strings, got ${brief(metadata)}`);
+  }
   const enc = new TextEncoder();
   const names = Object.keys(tensors).sort((a, b) => utf8Compare(a, b, enc));
   const header: Record<string, unknown> = {};
@@ -110,7 +134,7 @@ export function writeSafetensors(tensors: Record<string, StTensor>, metadata?: R
     const t = tensors[name];
     if (!isStDType(t?.dtype)) throw new Error(`writeSafetensors: tensor '${name}' has unsupported dtype ${String(t?.dtype)} (supported: ${SUPPORTED})`);
     if (!Array.isArray(t.shape) || !t.shape.every(isCount)) {
-      throw new Error(`writeSafetensors: tensor '${name}' has an invalid shape ${JSON.stringify(t.shape)} (non-negative integers expected)`);
+      throw new Error(`writeSafetensors: tensor '${name}' has an invalid shape ${brief(t.shape)} (non-negative integers expected)`);
     }
     const info = DTYPES[t.dtype];
     const ctor = t.data?.constructor?.name;
@@ -190,10 +214,10 @@ export function readSafetensors(
     const tf = (msg: string): never => fail(`tensor '${name}': ${msg}`);
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) tf('entry is not an object');
     const { dtype, shape, data_offsets: offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isStDType(dtype)) return tf(`unknown dtype ${JSON.stringify(dtype)} (supported: ${SUPPORTED})`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) return tf(`invalid shape ${JSON.stringify(shape)} (non-negative integers expected)`);
+    if (!isStDType(dtype)) return tf(`unknown dtype ${brief(dtype)} (supported: ${SUPPORTED})`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) return tf(`invalid shape ${brief(shape)} (non-negative integers expected)`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      return tf(`invalid data_offsets ${JSON.stringify(offsets)} (two non-negative integers expected)`);
+      return tf(`invalid data_offsets ${brief(offsets)} (two non-negative integers expected)`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) tf(`data_offsets [${begin}, ${end}] end before they begin`);

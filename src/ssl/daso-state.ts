@@ -5,6 +5,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { ringToOldestFirst } from '../kernels/queue.js';
 import type { StTensor, TensorSpec } from '../nn/safetensors.js';
+import { dasoCheckpointSpec } from '../train/checkpoint-check.js';
 
 export class DasoState {
   readonly queue: Tensor;
@@ -34,14 +35,7 @@ export class DasoState {
   }
 
   spec(): Record<string, TensorSpec> {
-    const { K, L, D } = this;
-    return {
-      'daso.queue': { dtype: 'F32', shape: [K, L, D] },
-      'daso.queue_len': { dtype: ['I64', 'I32'], shape: [K] },
-      'daso.prototypes': { dtype: 'F32', shape: [K, D] },
-      'daso.pl_hist': { dtype: ['I64', 'I32'], shape: [K] },
-      'daso.pl_window': { dtype: ['I64', 'I32'], shape: [K] },
-    };
+    return dasoCheckpointSpec(this.K, this.L, this.D);
   }
 
   load(t: Record<string, StTensor>, what: string): void {

@@ -5,20 +5,14 @@
 //   step                            I64 [] (index of the next step)
 import type { StTensor, TensorSpec } from '../nn/safetensors.js';
 import { validateTensors } from '../nn/safetensors.js';
+import { modelCheckpointSpec } from './checkpoint-check.js';
 import type { WrnState } from '../nn/wrn.js';
 import type { TrainState } from './model-state.js';
 
 const NBT = 'num_batches_tracked';
 
 export function checkpointSpec(st: TrainState): Record<string, TensorSpec> {
-  const out: Record<string, TensorSpec> = { step: { dtype: 'I64', shape: [] } };
-  for (const prefix of ['model', 'ema']) {
-    for (const p of st.spec.params) out[`${prefix}.${p.name}`] = { dtype: 'F32', shape: p.shape };
-    for (const b of st.spec.buffers) out[`${prefix}.${b.name}`] = { dtype: 'F32', shape: b.shape };
-    for (const bn of st.spec.bnNames) out[`${prefix}.${bn}.${NBT}`] = { dtype: ['I64', 'F32'], shape: [] };
-  }
-  for (const p of st.spec.params) out[`optim.momentum.${p.name}`] = { dtype: 'F32', shape: p.shape };
-  return out;
+  return modelCheckpointSpec(st.spec);
 }
 
 function scalar(t: StTensor): number {

@@ -61,20 +61,43 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Merges `given` over `defaults`, refusing keys the defaults do not have and values of another type. */
+/** Keys that reach Object.prototype when assigned (`out[k] = v`); a config never needs them. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A config value for an error message: never throws (JSON.stringify does on BigInt, cycles and deep nesting) and is
+ * cut short. */
+export function describeValue(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  if (s === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
+    s = typeof v === 'object' || typeof v === 'function' ? Object.prototype.toString.call(v) : typeof v === 'bigint' ? `${v}n` : String(v);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** Merges `given` over `defaults`, refusing keys the defaults do not have and values of another type. The result is
+ * a fresh object all the way down: editing it never edits `defaults`. */
 export function mergeStrict<T>(defaults: T, given: unknown, path = ''): T {
-  if (given === undefined) return defaults;
   if (!isObj(defaults)) {
+    if (given === undefined) return defaults;
     if (typeof given !== typeof defaults) {
-      throw new Error(`config key '${path}': expected a ${typeof defaults}, got ${JSON.stringify(given)}`);
+      throw new Error(`config key '${path}': expected a ${typeof defaults}, got ${describeValue(given)}`);
     }
     return given as T;
   }
-  if (!isObj(given)) throw new Error(`config key '${path || '(root)'}': expected an object, got ${JSON.stringify(given)}`);
-  const out: Obj = { ...(defaults as Obj) };
+  if (given === undefined) given = {};
+  if (!isObj(given)) throw new Error(`config key '${path || '(root)'}': expected an object, got ${describeValue(given)}`);
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(defaults as Obj)) out[k] = mergeStrict(v, undefined, path ? `${path}.${k}` : k);
   for (const [k, v] of Object.entries(given)) {
     const p = path ? `${path}.${k}` : k;
-    if (!(k in (defaults as Obj))) {
+    if (FORBIDDEN_KEYS.has(k)) throw new Error(`config key '${p}' is not allowed (it would reach Object.prototype); remove it`);
+    // Own keys only: `k in defaults` would accept inherited names such as 'toString' and 'hasOwnProperty'.
+    if (!Object.prototype.hasOwnProperty.call(defaults, k)) {
       throw new Error(`unknown config key '${p}' (known here: ${Object.keys(defaults as Obj).join(', ')}); see docs/CONFIG.md`);
     }
     out[k] = mergeStrict((defaults as Obj)[k], v, p);
@@ -88,7 +111,11 @@ export function range(key: string, v: number, lo: number, hi: number, loOpen = f
 }
 
 export function validateStepConfig(c: StepConfig): void {
-  if (!ALGORITHMS.includes(c.algorithm)) throw new Error(`config key 'algorithm' = '${c.algorithm}' is not one of ${ALGORITHMS.join(', ')}`);
+  if (!ALGORITHMS.includes(c.algorithm)) {
+    throw new Error(`config key 'algorithm' = ${describeValue(c.algorithm)} is not one of ${ALGORITHMS.join(', ')}`);
+  }
+  // validateWrnConfig checks the model's ranges; integers past 2^53 (1e300 is an "integer") are refused here.
+  for (const [k, v] of Object.entries(c.model)) safeInt(`model.${k}`, v);
   validateWrnConfig(c.model);
   range('optim.lr', c.optim.lr, 0, 10, true);
   range('optim.momentum', c.optim.momentum, 0, 1, false, true);
@@ -112,8 +139,16 @@ export function parseStepConfig(json: unknown): StepConfig {
   return c;
 }
 
-function int(key: string, v: number, lo: number): void {
+/** An integer >= lo that a double holds exactly (counts, sizes, seeds). */
+export function int(key: string, v: number, lo: number): void {
   if (!Number.isInteger(v) || v < lo) throw new Error(`config key '${key}' = ${v} must be an integer >= ${lo}`);
+  safeInt(key, v);
+}
+
+function safeInt(key: string, v: number): void {
+  if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    throw new Error(`config key '${key}' = ${v} is too large: integers above 2^53 - 1 (${Number.MAX_SAFE_INTEGER}) are not exact`);
+  }
 }
 
 /** DASO blending and L_align are on at step t from max(warmup, 1) on: the reference clears its warm-up flag at the

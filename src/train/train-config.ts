@@ -1,6 +1,6 @@
 // `daso train` configs: the step config (algorithm, model, optimiser, SSL and DASO hyper-parameters) plus data,
 // batch, schedule and evaluation keys. Documented in docs/CONFIG.md; unknown keys and out-of-range values are errors.
-import { DEFAULT_STEP_CONFIG, mergeStrict, range, validateStepConfig, type StepConfig } from './config.js';
+import { DEFAULT_STEP_CONFIG, describeValue, int, mergeStrict, range, validateStepConfig, type StepConfig } from './config.js';
 
 export type DatasetName = 'fashion_mnist' | 'cifar10' | 'cifar100' | 'synthetic';
 
@@ -54,15 +54,21 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 
 export function validateTrainConfig(c: TrainConfig): void {
   validateStepConfig(c);
+  // The name becomes a folder (runs/<name>-<algorithm>-seed<seed>) and a download file name: one plain path segment,
+  // so '../x', 'a/b' or '' cannot write outside runs/.
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(c.name)) {
+    throw new Error(`config key 'name' = ${describeValue(c.name)} must be 1-100 letters, digits, '.', '_' or '-', not starting with '.' ` +
+      `(it names the run folder runs/<name>-<algorithm>-seed<seed>)`);
+  }
   const d = c.data;
   if (!['fashion_mnist', 'cifar10', 'cifar100', 'synthetic'].includes(d.dataset)) {
-    throw new Error(`config key 'data.dataset' = '${d.dataset}' is not one of fashion_mnist, cifar10, cifar100, synthetic`);
+    throw new Error(`config key 'data.dataset' = ${describeValue(d.dataset)} is not one of fashion_mnist, cifar10, cifar100, synthetic`);
   }
   for (const [k, v, lo] of [['data.num_valid_per_class', d.num_valid_per_class, 0], ['data.n1', d.n1, 1], ['data.m1', d.m1, 0],
     ['train.batch_size', c.train.batch_size, 1], ['train.unlabeled_ratio', c.train.unlabeled_ratio, 0], ['train.log_every', c.train.log_every, 1],
     ['train.eval_every', c.train.eval_every, 1], ['train.checkpoint_every', c.train.checkpoint_every, 1], ['eval.batch_size', c.eval.batch_size, 1],
     ['eval.per_class_limit', c.eval.per_class_limit, 0], ['eval.median_of', c.eval.median_of, 1], ['train.seed', c.train.seed, 0]] as const) {
-    if (!Number.isInteger(v) || v < lo) throw new Error(`config key '${k}' = ${v} must be an integer >= ${lo}`);
+    int(k, v, lo);
   }
   range('data.gamma_l', d.gamma_l, 1, 1e6);
   range('data.gamma_u', d.gamma_u, 1, 1e6);

@@ -11,6 +11,7 @@ import type { StTensor } from '../nn/safetensors.js';
 import { DasoState } from '../ssl/daso-state.js';
 import { buildSslStep, type SslStep } from '../ssl/ssl-step.js';
 import { exportCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { validateCheckpoint } from './checkpoint-check.js';
 import { dasoActive } from './config.js';
 import { DataFeed, type FeedState } from './data-feed.js';
 import { balancedSubset, classMetrics, Evaluator, type ClassMetrics } from './evaluate.js';
@@ -82,12 +83,20 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
   const daso = c.algorithm === 'daso' ? new DasoState(rt, K, c.daso.queue_size, st.spec.featureDim) : null;
   const feed = new DataFeed(rt, data.train, split.labeled, ssl ? split.unlabeled : null, B, Bu, c.train.seed, norm);
   let history: EvalRecord[] = [];
+  const plPred: number[] = [], plTrue: number[] = [], plMask: number[] = [];
   if (resume) {
+    validateCheckpoint(resume, resumeMeta, c, 'resume checkpoint', { training: true });
     loadCheckpoint(st, resume, 'resume checkpoint', daso ? ['daso.'] : []);
     if (daso) daso.load(resume, 'resume checkpoint');
     if (!resumeMeta?.feed) throw new Error('resume checkpoint: metadata has no sampler/generator state (feed)');
     feed.setState(JSON.parse(resumeMeta.feed) as FeedState);
     history = resumeMeta.history ? (JSON.parse(resumeMeta.history) as EvalRecord[]) : [];
+    // Pseudo-label statistics gathered since the last evaluation: restored so a resumed run's next evaluation
+    // record equals the uninterrupted run's.
+    if (resumeMeta.pl_pending) {
+      const p = JSON.parse(resumeMeta.pl_pending) as { pred: number[]; true: number[]; mask: number[] };
+      plPred.push(...p.pred); plTrue.push(...p.true); plMask.push(...p.mask);
+    }
   } else {
     st.initialise(c.train.seed);
     daso?.reset();
@@ -102,7 +111,6 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
 
   const testIdx = balancedSubset(data.test.labels, K, c.eval.per_class_limit);
   const validIdx = split.valid.length ? balancedSubset(data.train.labels, K, c.eval.per_class_limit, split.valid) : null;
-  const plPred: number[] = [], plTrue: number[] = [], plMask: number[] = [];
   const evaluate = async (t: number, full: boolean): Promise<EvalRecord> => {
     const ti = full ? Int32Array.from(data.test.labels.keys()) : testIdx;
     const tp = await evaluator.predict(data.test, ti, logPrior);
@@ -127,13 +135,17 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
 
   const checkpoint = async (t: number) => {
     const tensors = { ...(await exportCheckpoint(st)), ...(daso ? await daso.export() : {}) };
-    const meta = { config: JSON.stringify(c), feed: JSON.stringify(feed.getState()), history: JSON.stringify(history), format: 'daso-webgpu/1' };
+    const meta = {
+      config: JSON.stringify(c), feed: JSON.stringify(feed.getState()), history: JSON.stringify(history), format: 'daso-webgpu/1',
+      pl_pending: JSON.stringify({ pred: plPred, true: plTrue, mask: plMask }),
+    };
     await hooks.saveCheckpoint(tensors, meta, 'checkpoint');
     hooks.emit({ type: 'checkpoint', step: t + 1, name: 'checkpoint' });
   };
 
   let t0 = performance.now(), tStart = st.step, timing = false;
   const firstStep = st.step;
+  const inflight: Promise<void>[] = [];
   /** Stop requested before step t: the state is the one after step t - 1; checked like a periodic checkpoint. */
   const stopped = async (t: number) => {
     if (t > firstStep) {
@@ -154,6 +166,10 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
       }
       feed.next(step.io);
       step.run(t);
+      // At most two steps in flight: the GPU always has the next step queued, and the page's event loop turns once a
+      // step, so a stop request (or a lost connection) is seen within about one step instead of one log window.
+      inflight.push(rt.device.queue.onSubmittedWorkDone());
+      if (inflight.length > 1) await inflight.shift();
       const last = t + 1 === c.max_iter;
       const saving = (t + 1) % c.train.checkpoint_every === 0 || last;
       // The loss is always checked before a checkpoint, so a NaN state is never written over the last good one.

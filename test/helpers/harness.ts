@@ -2,7 +2,7 @@
 // References run here in Node from the same TypeScript modules, so the GPU result is checked against an
 // independent execution of the reference.
 import { inject } from 'vitest';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { openHarness } from '../../src/cli/browser.js';
 
 export type Arrays = Record<string, number[]>;
