@@ -1,8 +1,6 @@
 // The harness page's "what the model sees" view (src/harness/batch-grid.ts): GPU weak/strong augmentation of a few
-// images, read back and drawn; here its summary, and the static server's read-only /datasets/ mapping.
-import { existsSync } from 'node:fs';
+// images, read back and drawn; here its summary (the static server's tests are in server.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServer } from '../src/cli/server.js';
 import { closeHarness, inPage } from './helpers/harness.js';
 
 afterAll(closeHarness);
@@ -46,27 +44,5 @@ describe('batch grid', () => {
   it('rejects a bad n', async () => {
     const err = await inPage((d) => d.batchGrid({ n: 0 }).then(() => 'no error', (e: Error) => e.message));
     expect(err).toMatch(/batchGrid: n is 0/);
-  });
-});
-
-describe('static server /datasets/', () => {
-  it('serves /usr/share/datasets read-only and refuses paths outside it', async () => {
-    const srv = await startServer(process.cwd());
-    try {
-      const esc = await fetch(`${srv.url}/datasets/..%2f..%2f..%2fetc%2fpasswd`);
-      expect(esc.status).toBe(403);
-      const missing = await fetch(`${srv.url}/datasets/no-such-file`);
-      expect(missing.status).toBe(404);
-      const labels = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz';
-      if (existsSync(labels)) {
-        const r = await fetch(`${srv.url}/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz`);
-        expect(r.status).toBe(200);
-        const b = new Uint8Array(await r.arrayBuffer());
-        expect([b[0], b[1]]).toEqual([0x1f, 0x8b]);
-      }
-      expect((await fetch(`${srv.url}/harness.html`)).status).toBe(200);
-    } finally {
-      await srv.close();
-    }
   });
 });

@@ -111,3 +111,41 @@ describe('crash and resume', () => {
     expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe('{"step":2}\n');
   });
 });
+
+describe('the page side', () => {
+  it('notices that the CLI behind its server is gone and stops the run with a message', async () => {
+    const puppeteer = (await import('puppeteer-core')).default;
+    const { inject } = await import('vitest');
+    const { startServer } = await import('../src/cli/server.js');
+    const { openHarness } = await import('../src/cli/browser.js');
+    const { syntheticDataset } = await import('../src/data/synthetic.js');
+    const c = tinyConfig({ max_iter: 400, train: { checkpoint_every: 1000, eval_every: 1000 } });
+    const srv = await startServer(process.cwd());
+    const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint') });
+    const page = await openHarness(browser, srv.url);
+    try {
+      const ref = (key: string, perClass: number, seed: number) => {
+        const d = syntheticDataset({ numClasses: 3, channels: 1, height: 8, width: 8, perClass, seed, name: key });
+        srv.io.files.set(`${key}_images`, d.images);
+        srv.io.files.set(`${key}_labels`, new Uint8Array(Int32Array.from(d.labels).buffer));
+        return { name: key, n: d.n, channels: 1, height: 8, width: 8, numClasses: 3, imagesUrl: srv.io.url(`${key}_images`), labelsUrl: srv.io.url(`${key}_labels`) };
+      };
+      const steps: number[] = [];
+      await page.exposeFunction('dasoReport', (e: { type: string; step?: number }) => { if (e.type === 'progress') steps.push(e.step!); });
+      await page.exposeFunction('dasoCheckpoint', () => undefined);
+      const req = { config: c, train: ref('train', 34, 1), test: ref('test', 10, 2), resumeUrl: null, ioBase: srv.io.url('') };
+      const result = page.evaluate((r) => (window as unknown as { daso: { train(r: unknown): Promise<unknown> } }).daso.train(r), req as never) as Promise<{ ok: boolean; error?: string }>;
+      while (steps.length < 2) await new Promise((ok) => setTimeout(ok, 100));
+      const t0 = Date.now();
+      await srv.close(); // what the page sees when the node process dies
+      const res = await result;
+      expect(res.ok).toBe(false);
+      expect(res.error).toMatch(/lost the connection to the CLI: the run stopped/);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(steps[steps.length - 1]).toBeLessThan(400);
+    } finally {
+      await page.close().catch(() => undefined);
+      await browser.disconnect();
+    }
+  }, 120_000);
+});

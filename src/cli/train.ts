@@ -1,7 +1,7 @@
 // `daso train`: a training run in headless Chromium. Datasets are read and validated here (before any GPU work),
 // then handed to the page; progress lines go to stdout, evaluations to <run>/metrics.jsonl, checkpoints are written
 // atomically to <run>/checkpoint.safetensors; `--resume <run>` continues exactly where the checkpoint stopped.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImageDataset } from '../data/dataset.js';
 import { validateDataset } from '../data/dataset.js';
@@ -169,6 +169,11 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
       throw new Error(`${runDir} already holds a run (${present.join(', ')}): ` +
         (present.includes('checkpoint.safetensors') ? `continue it with --resume ${runDir}, or ` : '') + 'choose another --out-dir, or delete the folder');
     }
+  }
+  try {
+    mkdirSync(runDir, { recursive: true });
+  } catch (e) {
+    throw fsError(e, 'create the run folder', runDir);
   }
   const stale = removeStaleTemps(runDir);
   if (stale.length) process.stdout.write(`removed ${stale.length} temp file(s) of a writer that died: ${stale.join(', ')}\n`);

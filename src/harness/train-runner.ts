@@ -67,6 +67,12 @@ export async function runTraining(rt: Runtime, req: TrainRequest): Promise<void>
   }, PROBE_MS);
   try {
     await trainWith(rt, c, req, w, controller.signal);
+  } catch (e) {
+    // After a lost connection the checkpoint upload fails too; say why the run stopped, not just 'Failed to fetch'.
+    if (controller.signal.aborted && controller.signal.reason instanceof Error && controller.signal.reason.message !== 'signal') {
+      throw new Error(`${controller.signal.reason.message}: the run stopped (${(e as Error).message})`);
+    }
+    throw e;
   } finally {
     clearInterval(probe);
     stopController = null;
