@@ -9,6 +9,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { readSafetensors, writeSafetensors, type StTensor } from '../nn/safetensors.js';
 import { balancedSubset } from '../train/evaluate.js';
 import { PRESETS } from '../train/presets.js';
+import { validateCheckpoint } from '../train/checkpoint-check.js';
 import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { train, type EvalRecord, type TrainEvent } from '../train/trainer.js';
 import { loadFashionMnist } from './batch-grid.js';
@@ -247,6 +248,7 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
       if (config.data.dataset !== 'fashion_mnist') {
         throw new Error(`${file.name}: a ${config.data.dataset} run; this page trains on Fashion-MNIST only (use daso train --resume)`);
       }
+      validateCheckpoint(r.tensors, r.metadata, config, file.name, { training: true });
       resume = { file: file.name, tensors: r.tensors, metadata: r.metadata, config, step: stepOf(r.tensors) };
       fillForm(config);
       setIdle(false);

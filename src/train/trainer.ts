@@ -78,6 +78,8 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
   const norm = normalisationFor(c);
   const prior = split.labeledCounts.map((n) => n / split.labeled.length);
   const logPrior = prior.map((p) => Math.log(Math.max(p, 1e-12)));
+  // Before any GPU allocation: a bad checkpoint is refused with every problem named.
+  if (resume) validateCheckpoint(resume, resumeMeta, c, 'resume checkpoint', { training: true });
 
   const st = new TrainState(rt, c.model);
   const daso = c.algorithm === 'daso' ? new DasoState(rt, K, c.daso.queue_size, st.spec.featureDim) : null;
@@ -85,7 +87,6 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
   let history: EvalRecord[] = [];
   const plPred: number[] = [], plTrue: number[] = [], plMask: number[] = [];
   if (resume) {
-    validateCheckpoint(resume, resumeMeta, c, 'resume checkpoint', { training: true });
     loadCheckpoint(st, resume, 'resume checkpoint', daso ? ['daso.'] : []);
     if (daso) daso.load(resume, 'resume checkpoint');
     if (!resumeMeta?.feed) throw new Error('resume checkpoint: metadata has no sampler/generator state (feed)');
