@@ -46,7 +46,7 @@ describe('daso train (CLI)', () => {
   it('refuses to overwrite a run, and resumes a finished run to its final evaluation', () => {
     const again = daso(['train', '--config', cfgFile, '--out-dir', run]);
     expect(again.status).not.toBe(0);
-    expect(again.stderr).toMatch(/already holds a checkpoint: continue it with --resume/);
+    expect(again.stderr).toMatch(/already holds a run \(.*checkpoint\.safetensors.*\): continue it with --resume/);
     const resumed = daso(['train', '--resume', run]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/starting at step 4/);

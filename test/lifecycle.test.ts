@@ -3,11 +3,12 @@
 // moments (mid-step, mid-evaluation, mid-checkpoint write) resumed to the same bits as an uninterrupted run.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/nn/safetensors.js';
-import { daso, leftovers, privateTmp, start, tempDir, tinyConfig, writeJson } from './helpers/cli.js';
+import { daso, killChildren, leftovers, privateTmp, start, tempDir, tinyConfig, writeJson } from './helpers/cli.js';
 
 const dir = tempDir('daso-life-');
+afterEach(killChildren);
 const metricsSteps = (run: string) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
 const ckStep = (run: string) => Number(readSafetensors(new Uint8Array(readFileSync(join(run, 'checkpoint.safetensors'))), 'ck').tensors.step.data[0]);
 
@@ -40,12 +41,26 @@ describe('signals', () => {
     const r = start(['train', '--config', cfg, '--out-dir', join(dir, 'int2')], { TMPDIR: tmp });
     await r.waitFor(/step 2\/400/);
     r.child.kill('SIGINT');
+    // Signals of one kind do not queue: wait until the first was handled before sending the second.
+    await r.waitFor(/SIGINT received/);
     r.child.kill('SIGINT');
     const ex = await r.exited;
     expect(ex.code, r.out()).toBe(130);
     expect(r.out()).toMatch(/second SIGINT/);
     expect(await leftovers(tmp)).toEqual({ processes: [], profiles: [] });
   }, 300_000);
+
+  it('SIGTERM to a benchmark closes its browser and exits 143 at once (nothing to save)', async () => {
+    const tmp = privateTmp();
+    const r = start(['bench', '--filter', 'matmul', '--reps', '1000', '--out', join(dir, 'bench.json')], { TMPDIR: tmp });
+    await r.waitFor(/adapter:/);
+    const t0 = Date.now();
+    r.child.kill('SIGTERM');
+    expect((await r.exited).code, r.out()).toBe(143);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await leftovers(tmp)).toEqual({ processes: [], profiles: [] });
+    expect(existsSync(join(dir, 'bench.json'))).toBe(false);
+  }, 120_000);
 
   it('kill -9 of node takes the browser and its profile folder down too (watchdog)', async () => {
     const cfg = writeJson(join(dir, 'long3.json'), tinyConfig({ max_iter: 400, train: { checkpoint_every: 1000, eval_every: 1000 } }));

@@ -1,5 +1,5 @@
 // How the `daso` process reacts to signals. The first SIGINT / SIGTERM / SIGHUP aborts `stopSignal`: a training run
-// stops at the next step boundary with a checkpoint, other commands close their browser; the process then exits with
+// stops at the next step boundary with a checkpoint (other commands close their browser at once); it then exits with
 // 128 + the signal number (130, 143, 129), as shells and `timeout`/`docker stop` expect. A second signal does not
 // wait: every browser this process started is killed (process group, profile folder removed) and it exits at once.
 import { killAllBrowsers } from './browser.js';
@@ -30,11 +30,21 @@ export function throwIfStopped(what: string): void {
   if (code !== null) throw new StoppedBySignal(code, `${received}: stopped ${what}`);
 }
 
+let graceful = false;
+
+/** A command that stops cleanly on its own at `stopSignal` (training: at the next step boundary) calls this; for
+ * every other command (benchmarks, serve, step) the first signal closes the browser and exits at once, since there
+ * is nothing to save. */
+export function handleStopGracefully(): void {
+  graceful = true;
+}
+
 export function installSignalHandlers(): void {
   for (const sig of Object.keys(CODES) as NodeJS.Signals[]) {
     process.on(sig, () => {
-      if (received) {
-        process.stderr.write(`daso: second ${sig}: killing the browser and exiting now\n`);
+      if (received || !graceful) {
+        received ??= sig;
+        process.stderr.write(`daso: ${graceful ? 'second ' : ''}${sig}: closing the browser and exiting now\n`);
         killAllBrowsers();
         process.exit(CODES[received]);
       }

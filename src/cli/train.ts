@@ -14,7 +14,7 @@ import type { EvalRecord, TrainEvent } from '../train/trainer.js';
 import { validateCheckpoint } from '../train/checkpoint-check.js';
 import { appendLine, fsError, removeStaleTemps, writeAtomic } from './files.js';
 import { browserGone, chromiumPath, launchChromium, openHarness } from './browser.js';
-import { StoppedBySignal, stopSignal, throwIfStopped, signalExitCode } from './lifecycle.js';
+import { handleStopGracefully, StoppedBySignal, stopSignal, throwIfStopped, signalExitCode } from './lifecycle.js';
 import { startServer } from './server.js';
 
 export interface TrainOptions {
@@ -133,6 +133,7 @@ function truncateMetrics(file: string, step: number): number {
 }
 
 export async function runTrain(root: string, o: TrainOptions): Promise<void> {
+  handleStopGracefully();
   let config: TrainConfig;
   let resumeBytes: Uint8Array | null = null;
   let runDir: string;

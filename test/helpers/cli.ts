@@ -40,9 +40,18 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const children = new Set<ChildProcess>();
+
+/** SIGKILLs every child `start` began that is still running (a failed test must not leave a run behind). */
+export function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+}
+
 /** Starts `daso ARGS` in the background. A private TMPDIR lets the test find the browser profile it creates. */
 export function start(args: string[], env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['dist/cli.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
   let text = '';
   const listeners: (() => void)[] = [];
   const onData = (d: Buffer) => {
