@@ -4,7 +4,7 @@
   /usr/bin/python3 scripts/torch_reference.py supervised --config cfg.json --seed S --batch-size B --out-dir DIR
         [--step T] [--dtype f32|f64] [--kink-margin M]
   /usr/bin/python3 scripts/torch_reference.py fixmatch|daso --config cfg.json --seed S --batch-size B --ulb-batch-size BU
-        --out-dir DIR [--step T] [--dtype f32|f64] [--kink-margin M] [--margin 1e-3] [--classifier-scale F]
+        --out-dir DIR [--step T] [--steps N] [--dtype f32|f64] [--kink-margin M] [--margin 1e-3] [--classifier-scale F]
   /usr/bin/python3 scripts/torch_reference.py compare A/expected.safetensors B/expected.safetensors
 
 Needs Debian's python3-torch (1.13, CPU) and numpy; no PyPI. See scripts/README-parity.md.
@@ -28,6 +28,9 @@ Needs Debian's python3-torch (1.13, CPU) and numpy; no PyPI. See scripts/README-
       weight decay).
   All floating outputs are F32 (with --dtype f64 the step is computed in float64 from the same F32 inputs and
   rounded to F32 at the end; use `compare` to measure the float32 error).
+  Logit adjustment (config `logit_adjust`, as `daso step` reads it): logits_lb + tau * log(class_counts / sum) in the
+  labeled CE only (the adjustment rounded to F32 once, as src/train/step-config.ts does); out.logits_lb are then the
+  adjusted logits. Supervised expected files hold out.loss only (no loss parts; the total is the classification loss).
 
 `fixmatch` / `daso` (one step of lib/algorithm/{fixmatch,daso}.py + lib/models/daso_model.py, spec §1.2/§1.5/§7) write
   the same three files. checkpoint: as above (the classifier weight of model and EMA multiplied by --classifier-scale,
@@ -41,11 +44,17 @@ Needs Debian's python3-torch (1.13, CPU) and numpy; no PyPI. See scripts/README-
     real run at step t (period*Bu once a refresh has happened, Bu per step since the last one).
   batch: x_lb F32 [B,C,H,W], y_lb I64 [B], x_ulb_w F32 [Bu,C,H,W], x_ulb_s F32 [Bu,C,H,W] (all N(0,1))
   expected: everything `supervised` writes plus out.logits_ulb_w/out.logits_ulb_s F32 [Bu,K], out.feat_ulb_w F32 [Bu,D],
-    out.loss_cls, out.loss_u (= lambda_u * sum(mask*CE)/Bu), out.loss_align (= lambda_align * L_align; 0 when inactive
-    or fixmatch), out.loss (= their sum, official order align + cls + u) F32 [], out.mask F32 [Bu], out.pseudo_label
-    I64 [Bu], out.blend_weight F32 [Bu] (v[k'], or interp_alpha; 0 in warm-up and fixmatch), out.q_hat F32 [Bu,K]
+    out.loss_cls, out.loss_u (= sum(mask*CE)/Bu, unweighted), out.loss_align (= L_align unweighted; 0 when inactive
+    or fixmatch), out.loss_u_weighted (= lambda_u * loss_u), out.loss_align_weighted (= lambda_align * loss_align, 0
+    when lambda_align = 0), out.loss (= the weighted sum, official order align + cls + u) F32 [], out.mask F32 [Bu],
+    out.pseudo_label I64 [Bu], out.blend_weight F32 [Bu] (v[k'], or interp_alpha; 0 in warm-up and fixmatch),
+    out.q_hat F32 [Bu,K]
     (softmax(cos(z_w, C)/T_proto) with the post-push prototypes, in every daso step incl. warm-up; zeros for
     fixmatch) and for daso the updated daso.* (after this step's push, histogram update and possible refresh).
+  --steps N > 1: a chain of N consecutive steps t..t+N-1. The first is drawn exactly as a single step; each next one
+    starts from the previous step's F32 result (EMA num_batches_tracked rounded to I64, as a checkpoint holds it)
+    with a new batch (x_lb, y_lb with 3 distinct classes for daso, x_ulb_s, x_ulb_w; the guards redraw x_ulb_w).
+    Writes checkpoint.safetensors (the input of step t), batch-<i>.safetensors and expected-<i>.safetensors.
   DASO is active (blend + L_align) for t >= max(warmup, 1). The EMA runs its train-mode forward on x_lb first (its BN
   running stats and counter move), then gets the usual EMA update after the SGD step.
   Guards (float64 step; only x_ulb_w is redrawn): every LeakyReLU input of the joint online forward >= --kink-margin,
@@ -65,6 +74,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -174,7 +184,8 @@ class Model(nn.Module):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Config (shared with the TS CLI `daso step`; unknown keys are errors. `algorithm`, `model`, `optim`, `ema_decay` are
-# required; `max_iter`, `ssl` and `daso` take CONFIG_DEFAULTS when missing, key by key, like the TS mergeStrict.)
+# required; `max_iter`, `ssl`, `daso` and `logit_adjust` take CONFIG_DEFAULTS when missing, key by key, like the TS
+# mergeStrict.)
 
 
 class NonNegInt:  # schema marker: an integer >= 0 (e.g. daso.warmup = 0)
@@ -198,6 +209,8 @@ CONFIG_SCHEMA = {
         "dist_aware": bool,
         "interp_alpha": float,
     },
+    # train-time logit adjustment of the labeled CE (src/train/step-config.ts): logits_lb + tau * log(counts / sum)
+    "logit_adjust": {"enabled": bool, "tau": float, "class_counts": list},
 }
 
 CONFIG_DEFAULTS = {
@@ -213,6 +226,7 @@ CONFIG_DEFAULTS = {
         "dist_aware": True,
         "interp_alpha": 0.5,
     },
+    "logit_adjust": {"enabled": False, "tau": 1.0, "class_counts": []},
 }
 
 ALGORITHMS = ("supervised", "fixmatch", "daso")
@@ -270,7 +284,31 @@ def check_config(cfg, schema=CONFIG_SCHEMA, path="config"):
         ]:
             if not ((v > lo if lo_open else v >= lo) and v <= hi):
                 raise SystemExit(f"config.{key} = {v} is out of range {'(' if lo_open else '['}{lo}, {hi}]")
+        # the same rules as parseStepFileConfig (src/train/step-config.ts)
+        la, K = cfg["logit_adjust"], cfg["model"]["num_classes"]
+        if not 0 <= la["tau"] <= 10:
+            raise SystemExit(f"config.logit_adjust.tau = {la['tau']} is out of range [0, 10]")
+        cc = la["class_counts"]
+        if la["enabled"] and not cc:
+            raise SystemExit(f"config.logit_adjust.class_counts is missing: logit_adjust.enabled needs the labeled image count "
+                             f"of each of the {K} classes")
+        if cc and len(cc) != K:
+            raise SystemExit(f"config.logit_adjust.class_counts has {len(cc)} entries; model.num_classes is {K}")
+        for i, n in enumerate(cc):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise SystemExit(f"config.logit_adjust.class_counts[{i}] = {json.dumps(n)} is not a positive integer")
     return cfg
+
+
+def logit_adjust_vector(cfg):
+    """tau * log(prior) per class as float32 (None when off): the same doubles as src/train/step-config.ts and
+    src/train/trainer.ts (prior = count / total, log of max(prior, 1e-12)), rounded to float32 once. Added to the
+    labeled logits only, in the labeled CE (spec: logits + tau log pi); the unlabeled logits are not adjusted."""
+    la = cfg["logit_adjust"]
+    if not la["enabled"]:
+        return None
+    total = sum(la["class_counts"])
+    return torch.tensor([la["tau"] * math.log(max(n / total, 1e-12)) for n in la["class_counts"]], dtype=torch.float64).to(torch.float32)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -361,6 +399,9 @@ def supervised_step(cfg: dict, model_sd, ema_sd, momentum, x, y, step: int, dtyp
     # forward / backward (official: logits = classifier(encoder(x)); loss = CE mean)
     with PreActs(model) as pre:
         logits = model.classifier(model.encoder(x))
+    la = logit_adjust_vector(cfg)
+    if la is not None:
+        logits = logits + la.to(dtype)  # out.logits_lb below are the adjusted logits the CE sees
     allpre = pre.all()
     kink = {
         "kink_min_abs_preact": f"{float(allpre.min()):.3e}",
@@ -519,13 +560,19 @@ def ssl_step(cfg: dict, model_sd, ema_sd, momentum, batch: dict, dstate: dict | 
     if is_daso:
         with torch.no_grad():  # computed in every daso step for the fixture; the official code only when active
             q_hat = (cos(f_w.unsqueeze(1), protos.unsqueeze(0)) / dc["t_proto"]).softmax(dim=1)
-        if active and dc["lambda_align"] > 0:
+        if active:
+            # unweighted L_align is reported whenever DASO is active; it joins the loss (weighted) only when
+            # lambda_align > 0, as in the official code
             sim_s = cos(f_s.unsqueeze(1), protos.unsqueeze(0)) / dc["t_proto"]
             loss_align = -1 * torch.sum(q_hat * F.log_softmax(sim_s, dim=1), dim=1).sum() / Bu
-            loss_dict["loss_align"] = dc["lambda_align"] * loss_align
+            if dc["lambda_align"] > 0:
+                loss_dict["loss_align"] = dc["lambda_align"] * loss_align
     logits = model.classifier(feats)
     logits_lb = logits[:B]
     logits_w, logits_s = logits[B:].chunk(2)
+    la = logit_adjust_vector(cfg)
+    if la is not None:
+        logits_lb = logits_lb + la.to(dtype)  # labeled CE only; out.logits_lb are these adjusted logits
     loss_dict["loss_cls"] = F.cross_entropy(logits_lb, y_lb, reduction="mean")
     with torch.no_grad():
         p = logits_w.softmax(dim=1)
@@ -548,7 +595,8 @@ def ssl_step(cfg: dict, model_sd, ema_sd, momentum, batch: dict, dstate: dict | 
         conf, pl = torch.max(p_final, dim=1)
         mask = conf.ge(sc["tau"]).to(dtype)
     ce_s = F.cross_entropy(logits_s, pl, reduction="none")
-    loss_dict["loss_cons"] = sc["lambda_u"] * ((ce_s * mask).sum() / Bu)  # weight_reduce_loss(avg_factor=Bu)
+    loss_u = (ce_s * mask).sum() / Bu  # weight_reduce_loss(avg_factor=Bu)
+    loss_dict["loss_cons"] = sc["lambda_u"] * loss_u
     loss = sum(loss_dict.values())  # official order: loss_align (if active), loss_cls, loss_cons
     model.zero_grad(set_to_none=True)
     loss.backward()
@@ -587,8 +635,10 @@ def ssl_step(cfg: dict, model_sd, ema_sd, momentum, batch: dict, dstate: dict | 
             "out.logits_ulb_s": to_np(logits_s),
             "out.feat_ulb_w": to_np(f_w),
             "out.loss_cls": to_np(loss_dict["loss_cls"]),
-            "out.loss_u": to_np(loss_dict["loss_cons"]),
-            "out.loss_align": to_np(loss_dict.get("loss_align", zero)),
+            "out.loss_u": to_np(loss_u),
+            "out.loss_u_weighted": to_np(loss_dict["loss_cons"]),
+            "out.loss_align": to_np(loss_align if active else zero),
+            "out.loss_align_weighted": to_np(loss_dict.get("loss_align", zero)),
             "out.loss": to_np(loss),
             "out.mask": to_np(mask),
             "out.pseudo_label": to_np(pl),
@@ -687,8 +737,8 @@ def cmd_ssl(a):
     cfg = check_config(raw)
     if cfg["algorithm"] != a.cmd:
         raise SystemExit(f"config.algorithm is {cfg['algorithm']!r}; the '{a.cmd}' command needs '{a.cmd}'")
-    if a.batch_size < 1 or a.ulb_batch_size < 1 or a.step < 0:
-        raise SystemExit("--batch-size and --ulb-batch-size must be >= 1 and --step >= 0")
+    if a.batch_size < 1 or a.ulb_batch_size < 1 or a.step < 0 or a.steps < 1:
+        raise SystemExit("--batch-size, --ulb-batch-size and --steps must be >= 1 and --step >= 0")
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     dtype = {"f32": torch.float32, "f64": torch.float64}[a.dtype]
@@ -702,17 +752,23 @@ def cmd_ssl(a):
     shape_u = (a.ulb_batch_size, mc["in_channels"], s, s)
     x_s = torch.randn(shape_u, generator=g)
     x_w = torch.randn(shape_u, generator=g)
+
+    def distinct_labels(y):
+        # DASO: y_lb with exactly 3 distinct classes, so that pushes into empty, partly filled and full queues and
+        # absent classes all occur (the first step's queues are set up for this; later steps keep the mix likely)
+        want, tries = min(3, K, a.batch_size), 0
+        while len(torch.unique(y)) != want:
+            tries += 1
+            if tries > 1000:
+                raise SystemExit("cannot draw y_lb with 3 distinct classes")
+            y = torch.randint(0, K, (a.batch_size,), generator=g, dtype=torch.int64)
+        return y
+
     dstate, roles = None, {}
     if is_daso:
         # y_lb with exactly 3 distinct classes (when K, B allow): one pushes into an empty queue, one into a partly
         # filled one, one into a full one; the other classes are absent from the batch.
-        want = min(3, K, a.batch_size)
-        tries = 0
-        while len(torch.unique(y_lb)) != want:
-            tries += 1
-            if tries > 1000:
-                raise SystemExit("cannot draw y_lb with 3 distinct classes")
-            y_lb = torch.randint(0, K, (a.batch_size,), generator=g, dtype=torch.int64)
+        y_lb = distinct_labels(y_lb)
         with torch.no_grad():  # scale of real pooled features: the EMA encoder on the labeled batch (train BN)
             m = Model(mc)
             m.load_state_dict(ema_sd)
@@ -755,23 +811,9 @@ def cmd_ssl(a):
         return {"x_lb": x_lb, "y_lb": y_lb, "x_ulb_w": x_w, "x_ulb_s": x_s}
 
     to64 = lambda sd: {k: v.double() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
-    redraws = 0
-    while True:
-        _, _, diag64 = ssl_step(cfg, to64(model_sd), to64(ema_sd), momentum, batch(), dstate, a.step, torch.float64)
-        why = guard(diag64)
-        if not why:
-            break
-        redraws += 1
-        if redraws > a.max_redraws:
-            raise SystemExit(f"no x_ulb_w passes the guards in {a.max_redraws} draws (last: {', '.join(why)})")
-        x_w = torch.randn(shape_u, generator=gw)
-    out, d, diag = ssl_step(cfg, model_sd, ema_sd, momentum, batch(), dstate, a.step, dtype)
-    # the guards hold in float64; the written result (any --dtype) must take the same decisions
-    assert np.array_equal(out["out.pseudo_label"], diag64["pl"].numpy()), "pseudo-labels differ from float64"
-    assert np.array_equal(out["out.mask"], (diag64["conf"] >= cfg["ssl"]["tau"]).numpy().astype(np.float32))
-    assert 0 < out["out.mask"].sum() < a.ulb_batch_size
-
-    meta = {
+    os.makedirs(a.out_dir, exist_ok=True)
+    chain = a.steps > 1
+    base_meta = {
         "generator": f"scripts/torch_reference.py {a.cmd}",
         "config": json.dumps(raw, sort_keys=True, separators=(",", ":")),
         "seed": str(a.seed),
@@ -782,52 +824,103 @@ def cmd_ssl(a):
         "classifier_scale": repr(a.classifier_scale),
         "kink_margin_requested": repr(a.kink_margin),
         "decision_margin_requested": repr(a.margin),
-        "x_ulb_w_redraws": str(redraws),
     }
-    guard_meta = {
-        "daso_active": str(diag64["active"]).lower(),
-        "pl_hist_refreshed": str(diag64["refreshed"]).lower(),
-        "kink_min_abs_preact": f"{diag64['min_abs_preact']:.3e}",
-        "kink_count_below_1e-5": str(diag64["preacts_below_1e-5"]),
-        "preact_count": str(diag64["preact_count"]),
-        "min_abs_conf_minus_tau": f"{diag64['conf_margin']:.3e}",
-        "min_top2_gap_final": f"{diag64['gap_final']:.3e}",
-        "min_top2_gap_linear": f"{diag64['gap_linear']:.3e}",
-        "linear_argmax": json.dumps(diag64["k_lin"].tolist()),
-        "pseudo_label": json.dumps(diag64["pl"].tolist()),
-        "confidence": json.dumps([round(float(c), 6) for c in diag64["conf"]]),
-    }
-    if is_daso:
-        meta["queue_roles"] = json.dumps({str(k): v for k, v in sorted(roles.items())})
-    os.makedirs(a.out_dir, exist_ok=True)
-    ckpt = {f"model.{k}": to_np(v) for k, v in model_sd.items()}
-    ckpt.update({f"ema.{k}": to_np(v) for k, v in ema_sd.items()})
-    ckpt.update({f"optim.momentum.{n}": to_np(v) for n, v in momentum.items()})
-    ckpt["step"] = np.array(a.step, np.int64)
-    if is_daso:
-        ckpt.update({f"daso.{k}": to_np(v) for k, v in dstate.items()})
-    sizes = {
-        "checkpoint": st.write_file(os.path.join(a.out_dir, "checkpoint.safetensors"), ckpt, meta),
-        "batch": st.write_file(os.path.join(a.out_dir, "batch.safetensors"), {k: to_np(v) for k, v in batch().items()}, meta),
-        "expected": st.write_file(
-            os.path.join(a.out_dir, "expected.safetensors"),
+    if chain:
+        base_meta["chain_steps"] = str(a.steps)
+    t = a.step
+    sizes = {}
+    for i in range(a.steps):
+        if i > 0:
+            # The next step starts from this reference's own float32 result (as `daso step --checkpoint` does from
+            # the port's), with a fresh batch drawn from g; x_ulb_w is redrawn from gw like the first step's.
+            model_sd, ema_sd, momentum, dstate = carry_state(out)
+            x_lb = torch.randn(x_lb.shape, generator=g)
+            y_lb = torch.randint(0, K, (a.batch_size,), generator=g, dtype=torch.int64)
+            if is_daso:
+                y_lb = distinct_labels(y_lb)
+            x_s = torch.randn(shape_u, generator=g)
+            x_w = torch.randn(shape_u, generator=g)
+        redraws = 0
+        while True:
+            _, _, diag64 = ssl_step(cfg, to64(model_sd), to64(ema_sd), momentum, batch(), dstate, t, torch.float64)
+            why = guard(diag64)
+            if not why:
+                break
+            redraws += 1
+            if redraws > a.max_redraws:
+                raise SystemExit(f"step {t}: no x_ulb_w passes the guards in {a.max_redraws} draws (last: {', '.join(why)})")
+            x_w = torch.randn(shape_u, generator=gw)
+        dstate_in = dstate
+        out, d, diag = ssl_step(cfg, model_sd, ema_sd, momentum, batch(), dstate, t, dtype)
+        # the guards hold in float64; the written result (any --dtype) must take the same decisions
+        assert np.array_equal(out["out.pseudo_label"], diag64["pl"].numpy()), "pseudo-labels differ from float64"
+        assert np.array_equal(out["out.mask"], (diag64["conf"] >= cfg["ssl"]["tau"]).numpy().astype(np.float32))
+        assert 0 < out["out.mask"].sum() < a.ulb_batch_size
+
+        meta = {**base_meta, "x_ulb_w_redraws": str(redraws)}
+        if chain:
+            meta.update({"step": str(t), "chain_index": str(i)})
+        guard_meta = {
+            "daso_active": str(diag64["active"]).lower(),
+            "pl_hist_refreshed": str(diag64["refreshed"]).lower(),
+            "kink_min_abs_preact": f"{diag64['min_abs_preact']:.3e}",
+            "kink_count_below_1e-5": str(diag64["preacts_below_1e-5"]),
+            "preact_count": str(diag64["preact_count"]),
+            "min_abs_conf_minus_tau": f"{diag64['conf_margin']:.3e}",
+            "min_top2_gap_final": f"{diag64['gap_final']:.3e}",
+            "min_top2_gap_linear": f"{diag64['gap_linear']:.3e}",
+            "linear_argmax": json.dumps(diag64["k_lin"].tolist()),
+            "pseudo_label": json.dumps(diag64["pl"].tolist()),
+            "confidence": json.dumps([round(float(c), 6) for c in diag64["conf"]]),
+        }
+        if is_daso and i == 0:
+            meta["queue_roles"] = json.dumps({str(k): v for k, v in sorted(roles.items())})
+        if i == 0:
+            ckpt = {f"model.{k}": to_np(v) for k, v in model_sd.items()}
+            ckpt.update({f"ema.{k}": to_np(v) for k, v in ema_sd.items()})
+            ckpt.update({f"optim.momentum.{n}": to_np(v) for n, v in momentum.items()})
+            ckpt["step"] = np.array(a.step, np.int64)
+            if is_daso:
+                ckpt.update({f"daso.{k}": to_np(v) for k, v in dstate.items()})
+            ck_meta = {**meta, "step": str(a.step)}
+            ck_meta.pop("chain_index", None)
+            sizes["checkpoint"] = st.write_file(os.path.join(a.out_dir, "checkpoint.safetensors"), ckpt, ck_meta)
+        sfx = f"-{i}" if chain else ""
+        sizes[f"batch{sfx}"] = st.write_file(
+            os.path.join(a.out_dir, f"batch{sfx}.safetensors"), {k: to_np(v) for k, v in batch().items()}, meta
+        )
+        sizes[f"expected{sfx}"] = st.write_file(
+            os.path.join(a.out_dir, f"expected{sfx}.safetensors"),
             out,
             {**meta, **guard_meta, "compute_dtype": a.dtype, "ema_decay_used": repr(d)},
-        ),
-    }
-    print(
-        f"{a.out_dir}: {a.cmd} t={a.step} active={diag64['active']} refresh={diag64['refreshed']} redraws={redraws} "
-        f"loss {float(out['out.loss']):.6f} (cls {float(out['out.loss_cls']):.4f} u {float(out['out.loss_u']):.4f} "
-        f"align {float(out['out.loss_align']):.4f}) mask {out['out.mask'].astype(int).tolist()} "
-        f"k' {diag64['k_lin'].tolist()} pl {out['out.pseudo_label'].tolist()} v {np.round(out['out.blend_weight'], 3).tolist()}\n"
-        f"  conf {np.round(diag64['conf'].numpy(), 4).tolist()} |conf-tau|>={diag64['conf_margin']:.2e} "
-        f"gap p' {diag64['gap_final']:.2e} gap p {diag64['gap_linear']:.2e} kink {diag64['min_abs_preact']:.2e}\n  "
-        + (f"roles {roles} y {y_lb.tolist()} len {dstate['queue_len'].tolist()} -> {out['daso.queue_len'].tolist()} "
-           f"hist {dstate['pl_hist'].tolist()} -> {out['daso.pl_hist'].tolist()} window {dstate['pl_window'].tolist()} "
-           f"-> {out['daso.pl_window'].tolist()}\n  " if is_daso else "")
-        + ", ".join(f"{k} {v / 1e6:.3f} MB" for k, v in sizes.items())
-        + f", total {sum(sizes.values()) / 1e6:.3f} MB"
-    )
+        )
+        print(
+            f"{a.out_dir}: {a.cmd} t={t} active={diag64['active']} refresh={diag64['refreshed']} redraws={redraws} "
+            f"loss {float(out['out.loss']):.6f} (cls {float(out['out.loss_cls']):.4f} u {float(out['out.loss_u']):.4f} "
+            f"align {float(out['out.loss_align']):.4f}, unweighted) mask {out['out.mask'].astype(int).tolist()} "
+            f"k' {diag64['k_lin'].tolist()} pl {out['out.pseudo_label'].tolist()} v {np.round(out['out.blend_weight'], 3).tolist()}\n"
+            f"  conf {np.round(diag64['conf'].numpy(), 4).tolist()} |conf-tau|>={diag64['conf_margin']:.2e} "
+            f"gap p' {diag64['gap_final']:.2e} gap p {diag64['gap_linear']:.2e} kink {diag64['min_abs_preact']:.2e}"
+            + (f"\n  roles {roles if i == 0 else '-'} y {y_lb.tolist()} len {dstate_in['queue_len'].tolist()} -> "
+               f"{out['daso.queue_len'].tolist()} hist {dstate_in['pl_hist'].tolist()} -> {out['daso.pl_hist'].tolist()} "
+               f"window {dstate_in['pl_window'].tolist()} -> {out['daso.pl_window'].tolist()}" if is_daso else "")
+        )
+        t += 1
+    print("  " + ", ".join(f"{k} {v / 1e6:.3f} MB" for k, v in sizes.items()) + f", total {sum(sizes.values()) / 1e6:.3f} MB")
+
+
+def carry_state(out):
+    """The state after a step, as the next step's input: model, EMA, momentum and DASO state from `out` (numpy, as
+    written to expected). The EMA's num_batches_tracked comes back as I64, rounded, because that is what a
+    checkpoint holds (PyTorch keeps a float32 blend, see the module docstring; exportCheckpoint in
+    src/train/checkpoint.ts rounds it). Training never reads it, and for daso it is exactly t+1 anyway."""
+    take = lambda prefix: {k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in out.items() if k.startswith(prefix)}  # noqa: E731
+    model_sd, ema_sd, momentum = take("model."), take("ema."), take("optim.momentum.")
+    for k, v in ema_sd.items():
+        if k.endswith("num_batches_tracked"):
+            ema_sd[k] = torch.tensor(int(round(float(v))), dtype=torch.int64)
+    dstate = take("daso.") or None
+    return model_sd, ema_sd, momentum, dstate
 
 
 def cmd_compare(a):
@@ -896,6 +989,13 @@ def main(argv=None):
         )
         s.add_argument("--classifier-scale", type=float, default=1.0, help="multiply the classifier weight (model and EMA)")
         s.add_argument("--max-redraws", type=int, default=2000)
+        s.add_argument(
+            "--steps",
+            type=int,
+            default=1,
+            help="N > 1: a chain of N consecutive steps, each from the previous step's result, with a new batch each; "
+            "writes batch-<i>.safetensors and expected-<i>.safetensors for i = 0..N-1",
+        )
         if name == "daso":
             s.add_argument(
                 "--require-v-coverage",

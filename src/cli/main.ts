@@ -42,8 +42,10 @@ const COMMANDS: Record<string, string> = {
       our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
       classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
       batches (default 16,64; minutes per tfjs step); reps default 3`,
-  step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--verbose]
-      one training step from files (see docs/CONFIG.md); everything is validated before the browser starts`,
+  step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--outputs FILE] [--verbose]
+      one training step from files (see docs/CONFIG.md); everything is validated before the browser starts. --out is
+      the new checkpoint (a valid --checkpoint for the next step); --outputs (default OUT.outputs.safetensors) the
+      step's losses, logits, pseudo-labels and gradients`,
   train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--verbose] | --resume DIR [--verbose]
       a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
       (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.`,
@@ -109,10 +111,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'step': {
-      const f = parseFlags(rest, { config: 'string', checkpoint: 'string', batch: 'string', out: 'string', verbose: 'bool' });
+      const f = parseFlags(rest, { config: 'string', checkpoint: 'string', batch: 'string', out: 'string', outputs: 'string', verbose: 'bool' });
       for (const k of ['config', 'checkpoint', 'batch', 'out']) if (!f[k]) throw new Error(`step: --${k} FILE is required\n${USAGE}`);
-      const r = await runStep(ROOT, { config: f.config as string, checkpoint: f.checkpoint as string, batch: f.batch as string, out: f.out as string, verbose: !!f.verbose });
-      process.stdout.write(`step done: loss ${r.loss}, ${r.dispatches} dispatches in one submission; wrote ${f.out}\n`);
+      const r = await runStep(ROOT, {
+        config: f.config as string, checkpoint: f.checkpoint as string, batch: f.batch as string, out: f.out as string,
+        outputs: f.outputs as string | undefined, verbose: !!f.verbose,
+      });
+      process.stdout.write(`step done: loss ${r.loss}, ${r.dispatches} dispatches in one submission; wrote ${f.out} (checkpoint) and ${r.outputs} (outputs)\n`);
       return;
     }
     case 'train': {

@@ -1,8 +1,10 @@
-// `daso step`: exactly one training step from files, in headless Chromium.
+// `daso step`: exactly one training step from files, in headless Chromium. Writes the updated checkpoint (`--out`,
+// a valid `--checkpoint` for the next step) and the step's outputs and gradients (`--outputs`).
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { readSafetensors } from '../nn/safetensors.js';
 import { validateCheckpoint, validateStepBatch } from '../train/checkpoint-check.js';
-import { parseStepConfig, type StepConfig } from '../train/config.js';
+import { parseStepFileConfig, type StepFileConfig } from '../train/step-config.js';
 import { browserGone, launchChromium, openHarness } from './browser.js';
 import { stopSignal, throwIfStopped } from './lifecycle.js';
 import { fsError, writeAtomic } from './files.js';
@@ -13,7 +15,14 @@ export interface StepOptions {
   checkpoint: string;
   batch: string;
   out: string;
+  /** The outputs and gradients; default: outputsPathFor(out). */
+  outputs?: string;
   verbose?: boolean;
+}
+
+/** `run.safetensors` -> `run.outputs.safetensors` (any other name: `<name>.outputs.safetensors`). */
+export function outputsPathFor(out: string): string {
+  return `${out.endsWith('.safetensors') ? out.slice(0, -'.safetensors'.length) : out}.outputs.safetensors`;
 }
 
 function readInput(path: string, what: string): Uint8Array {
@@ -24,16 +33,26 @@ function readInput(path: string, what: string): Uint8Array {
   }
 }
 
-export async function runStep(root: string, o: StepOptions): Promise<{ loss: number; dispatches: number }> {
+export async function runStep(root: string, o: StepOptions): Promise<{ loss: number; dispatches: number; outputs: string }> {
+  const outputs = o.outputs ?? outputsPathFor(o.out);
+  // Refused before anything runs: one file cannot hold both results, and the outputs file is not a checkpoint, so
+  // writing it over an input is a mistake (--out over --checkpoint is allowed: that advances a checkpoint in place).
+  if (resolve(outputs) === resolve(o.out)) {
+    throw new Error(`--outputs and --out are the same file '${outputs}': the checkpoint and the outputs need two files (drop --outputs for the default ${outputsPathFor(o.out)})`);
+  }
+  for (const [flag, p] of [['--config', o.config], ['--checkpoint', o.checkpoint], ['--batch', o.batch]] as const) {
+    if (resolve(outputs) === resolve(p)) throw new Error(`--outputs '${outputs}' is the ${flag} file: it would be overwritten by the outputs; choose another --outputs`);
+    if (flag !== '--checkpoint' && resolve(o.out) === resolve(p)) throw new Error(`--out '${o.out}' is the ${flag} file: it would be overwritten by the checkpoint; choose another --out`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(readInput(o.config, 'config')));
   } catch (e) {
     throw new Error(`config '${o.config}': ${(e as Error).message}`);
   }
-  let config: StepConfig;
+  let config: StepFileConfig;
   try {
-    config = parseStepConfig(json);
+    config = parseStepFileConfig(json);
   } catch (e) {
     throw new Error(`config '${o.config}': ${(e as Error).message}`);
   }
@@ -52,15 +71,22 @@ export async function runStep(root: string, o: StepOptions): Promise<{ loss: num
     const page = await openHarness(chromium.browser, server.url, o.verbose);
     const run = page.evaluate(
       (req) => (window as unknown as { daso: { step: (r: unknown) => Promise<unknown> } }).daso.step(req),
-      { config: json, checkpointUrl: server.io.url('checkpoint'), batchUrl: server.io.url('batch'), outUrl: server.io.url('out') } as never,
+      { config: json, checkpointUrl: server.io.url('checkpoint'), batchUrl: server.io.url('batch'), outUrl: server.io.url('out'), outputsUrl: server.io.url('outputs') } as never,
     ) as Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
     const stopped = new Promise<{ ok: false; error: string }>((ok) => stopSignal.addEventListener('abort', () => ok({ ok: false, error: 'stopped by a signal before the step finished; nothing was written' })));
     const res = await Promise.race([run, browserGone(chromium.browser), stopped]);
     if (!res.ok) throw new Error(res.error);
     const out = server.io.received.get('out');
-    if (!out) throw new Error('the page returned no output');
+    const outs = server.io.received.get('outputs');
+    if (!out || !outs) throw new Error(`the page returned no ${out ? 'outputs' : 'checkpoint'}; nothing was written`);
+    // The promise of --out: it loads as --checkpoint with this config. A failure here is a bug in the step, and
+    // nothing is written.
+    const back = readSafetensors(out, 'the step\'s new checkpoint');
+    validateCheckpoint(back.tensors, back.metadata, config, 'the step\'s new checkpoint (not written)');
+    // Outputs first: if that write fails, an --out that replaces --checkpoint has not been touched yet.
+    writeAtomic(outputs, outs);
     writeAtomic(o.out, out);
-    return { loss: res.loss, dispatches: res.dispatches };
+    return { loss: res.loss, dispatches: res.dispatches, outputs };
   } finally {
     await chromium.close();
     await server.close();
