@@ -1,5 +1,11 @@
-// Public API for embedding: the caller owns the GPUDevice (or lets us acquire one); everything is async; dispose()
-// frees GPU memory.
+/// <reference types="@webgpu/types" preserve="true" />
+// Public API for embedding. First the high-level API (src/api/): createDataSource() from the app's images and
+// createTrainer() to train FixMatch + DASO on them, predict, evaluate, save and load. Below it, the engine room: the
+// runtime, every kernel launcher, the autograd tape, the WRN, the step builder and the training loop. The caller owns
+// the GPUDevice (or lets us acquire one); everything is async; dispose() frees GPU memory.
+export * from './api/index.js';
+
+// The engine.
 export { acquireGpu, describeAdapter, type AdapterReport, type GpuContext, type AcquireOptions } from './gpu/device.js';
 export { Runtime } from './gpu/runtime.js';
 export { CommandList, type KernelTiming } from './gpu/commands.js';
@@ -33,7 +39,7 @@ export { buildSslStep, type SslStep, type StepTensors } from './ssl/ssl-step.js'
 export { parseStepConfig, type StepConfig } from './train/config.js';
 export { parseTrainConfig, type TrainConfig } from './train/train-config.js';
 export { PRESETS } from './train/presets.js';
-export { train, type TrainEvent, type TrainHooks, type EvalRecord } from './train/trainer.js';
+export { train, type TrainEvent, type TrainHooks, type TrainData, type ExplicitSplit, type EvalRecord } from './train/trainer.js';
 export { exportCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 
 // Data.

@@ -10,9 +10,12 @@ export class Runtime {
   readonly pool: MemoryPool;
   readonly pipelines: PipelineCache;
 
-  constructor(readonly device: GPUDevice, readonly info?: AdapterReport) {
+  /** `pipelines`: a cache shared with other runtimes on this device (compiling a training step's pipelines takes
+   * seconds, and a second trainer on the same device needs the same ones). */
+  constructor(readonly device: GPUDevice, readonly info?: AdapterReport, pipelines?: PipelineCache) {
+    if (pipelines && pipelines.device !== device) throw new Error('Runtime: the pipeline cache belongs to another GPUDevice');
     this.pool = new MemoryPool(device);
-    this.pipelines = new PipelineCache(device);
+    this.pipelines = pipelines ?? new PipelineCache(device);
   }
 
   static async create(opts: AcquireOptions = {}): Promise<Runtime & { ctx: GpuContext }> {

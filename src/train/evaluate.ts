@@ -56,29 +56,31 @@ export class Evaluator {
   private x: Tensor;
   private logits: Tensor;
 
-  private constructor(readonly rt: Runtime, readonly st: TrainState, readonly batch: number, readonly norm: Normalisation) {
+  private constructor(readonly rt: Runtime, readonly st: TrainState, readonly batch: number, readonly norm: Normalisation, model: 'ema' | 'model') {
     const c = st.spec.config;
     this.x = rt.tensor([batch, c.in_channels, c.image_size, c.image_size], 'f32', 'eval x');
     this.tape = new Tape(rt, 'eval');
-    const P = new ParamVars(this.tape, st.ema, null);
+    const P = new ParamVars(this.tape, model === 'ema' ? st.ema : st.model, null);
     const ones = this.tape.alloc([1, batch], 'eval ones');
     const z = encoderForward(this.tape, P, this.tape.constant(this.x), { train: false, grads: null, label: 'eval' });
     this.logits = classifierForward(this.tape, P, z, ones, 'eval').t;
     this.list = rt.commands('eval').add(...this.tape.forward);
   }
 
-  static async create(rt: Runtime, st: TrainState, batch: number, norm: Normalisation): Promise<Evaluator> {
-    const e = new Evaluator(rt, st, batch, norm);
+  /** `model`: which weights the forward reads, the EMA model (the default, what evaluations report) or the online
+   * model (library predictions can ask for it). */
+  static async create(rt: Runtime, st: TrainState, batch: number, norm: Normalisation, model: 'ema' | 'model' = 'ema'): Promise<Evaluator> {
+    const e = new Evaluator(rt, st, batch, norm, model);
     await e.list.compile();
     return e;
   }
 
-  /** Predictions (argmax of logits and of logits - log pi) of the EMA model over `indices` of `data`. */
-  async predict(data: ImageDataset, indices: Int32Array, logPrior: number[]): Promise<{ pred: Int32Array; predLa: Int32Array }> {
-    const K = logPrior.length;
+  /** Logits [indices.length * K] (row-major) of the model over `indices` of `data`, in batches of `batch`. */
+  async logitsFor(data: ImageDataset, indices: ArrayLike<number>): Promise<Float32Array> {
+    const K = this.st.spec.config.num_classes;
     const per = data.channels * data.height * data.width;
     const { mean, std } = this.norm;
-    const pred = new Int32Array(indices.length), predLa = new Int32Array(indices.length);
+    const out = new Float32Array(indices.length * K);
     const buf = new Float32Array(this.batch * per);
     for (let s = 0; s < indices.length; s += this.batch) {
       const n = Math.min(this.batch, indices.length - s);
@@ -93,15 +95,24 @@ export class Evaluator {
       this.rt.pool.write(this.x, buf);
       this.list.submit();
       const logits = await this.rt.read(this.logits);
-      for (let b = 0; b < n; b++) {
-        let best = 0, bestLa = 0;
-        for (let k = 1; k < K; k++) {
-          if (logits[b * K + k] > logits[b * K + best]) best = k;
-          if (logits[b * K + k] - logPrior[k] > logits[b * K + bestLa] - logPrior[bestLa]) bestLa = k;
-        }
-        pred[s + b] = best;
-        predLa[s + b] = bestLa;
+      out.set(logits.subarray(0, n * K), s * K);
+    }
+    return out;
+  }
+
+  /** Predictions (argmax of logits and of logits - log pi) of the model over `indices` of `data`. */
+  async predict(data: ImageDataset, indices: Int32Array, logPrior: number[]): Promise<{ pred: Int32Array; predLa: Int32Array }> {
+    const K = logPrior.length;
+    const logits = await this.logitsFor(data, indices);
+    const pred = new Int32Array(indices.length), predLa = new Int32Array(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      let best = 0, bestLa = 0;
+      for (let k = 1; k < K; k++) {
+        if (logits[i * K + k] > logits[i * K + best]) best = k;
+        if (logits[i * K + k] - logPrior[k] > logits[i * K + bestLa] - logPrior[bestLa]) bestLa = k;
       }
+      pred[i] = best;
+      predLa[i] = bestLa;
     }
     return { pred, predLa };
   }

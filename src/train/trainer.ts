@@ -5,6 +5,7 @@
 // An aborted `signal` (the page's Stop button) ends the run between steps with a checkpoint of the current step.
 import type { Runtime } from '../gpu/runtime.js';
 import type { ImageDataset } from '../data/dataset.js';
+import { classCounts } from '../data/dataset.js';
 import { longTailSplit, type LongTailSplit } from '../data/split.js';
 import { CIFAR10_NORM, CIFAR100_NORM, FASHION_MNIST_NORM, type Normalisation } from '../kernels/augment.js';
 import type { StTensor } from '../nn/safetensors.js';
@@ -24,6 +25,8 @@ export type TrainEvent =
   | { type: 'eval'; record: EvalRecord }
   | { type: 'checkpoint'; step: number; name: string }
   | { type: 'done'; final: EvalRecord; median: Record<string, number> }
+  /** Every step is done and there is no test set (`TrainData.test` null): nothing to evaluate. */
+  | { type: 'finished'; step: number }
   /** The run was stopped through `TrainHooks.signal`; a checkpoint of `step` (steps done) was saved just before. */
   | { type: 'stopped'; step: number };
 
@@ -38,7 +41,21 @@ export interface EvalRecord {
 
 export interface TrainData {
   train: ImageDataset;
-  test: ImageDataset;
+  /** null: no evaluations at all (no `eval` events; the run ends with `finished` instead of `done`). */
+  test: ImageDataset | null;
+  /** The labeled / unlabeled index sets, given by the caller instead of drawn by the long-tailed split (the library
+   * API's own images); there is then no validation set, and data.n1 / m1 / gamma_* are not used. */
+  split?: ExplicitSplit;
+  /** Per-channel normalisation; default: the dataset's (normalisationFor). */
+  norm?: Normalisation;
+}
+
+export interface ExplicitSplit {
+  labeled: Int32Array;
+  unlabeled: Int32Array;
+  /** false: the unlabeled images' labels are unknown (placeholders in train.labels), so the pseudo-label
+   * precision/recall statistics are skipped. */
+  unlabeledLabelsKnown: boolean;
 }
 
 export interface TrainHooks {
@@ -49,6 +66,8 @@ export interface TrainHooks {
    * emits `stopped` and returns. The page only sees the abort when it next awaits (the first step, log steps,
    * evaluations, checkpoints): steps already submitted to the GPU finish first. */
   signal?: AbortSignal;
+  /** Stop as `signal` does once this many steps are done (the library's `run({ steps })`), if before max_iter. */
+  stopAfter?: number;
 }
 
 export function normalisationFor(c: TrainConfig): Normalisation {
@@ -56,7 +75,7 @@ export function normalisationFor(c: TrainConfig): Normalisation {
     : c.data.dataset === 'cifar10' ? CIFAR10_NORM : { mean: new Array(c.model.in_channels).fill(0.5), std: new Array(c.model.in_channels).fill(0.25) };
 }
 
-export function splitFor(c: TrainConfig, train: ImageDataset): LongTailSplit {
+function checkDataShape(c: TrainConfig, train: ImageDataset): void {
   if (train.numClasses !== c.model.num_classes) {
     throw new Error(`dataset ${train.name} has ${train.numClasses} classes but model.num_classes is ${c.model.num_classes}`);
   }
@@ -64,18 +83,43 @@ export function splitFor(c: TrainConfig, train: ImageDataset): LongTailSplit {
     throw new Error(`dataset ${train.name} has ${train.channels}x${train.height}x${train.width} images; the model expects ` +
       `${c.model.in_channels}x${c.model.image_size}x${c.model.image_size} (model.in_channels, model.image_size)`);
   }
+}
+
+export function splitFor(c: TrainConfig, train: ImageDataset): LongTailSplit {
+  checkDataShape(c, train);
   return longTailSplit(train.labels, {
     numClasses: c.model.num_classes, numValidPerClass: c.data.num_valid_per_class, n1: c.data.n1, m1: c.data.m1,
     gammaL: c.data.gamma_l, gammaU: c.data.gamma_u, reverseUnlabeled: c.data.reverse_unlabeled, seed: c.train.seed,
   });
 }
 
+/** A caller's split in the LongTailSplit form: labeled labels checked against K, no validation set; unlabeled
+ * counts per class only when their labels are known (else []). */
+export function explicitSplit(c: TrainConfig, train: ImageDataset, s: ExplicitSplit): LongTailSplit {
+  checkDataShape(c, train);
+  const K = c.model.num_classes;
+  for (const [name, idx] of [['labeled', s.labeled], ['unlabeled', s.unlabeled]] as const) {
+    const bad = idx.findIndex((i) => !(Number.isInteger(i) && i >= 0 && i < train.n));
+    if (bad >= 0) throw new Error(`split.${name}[${bad}] = ${idx[bad]} is not an image index of ${train.name} (0..${train.n - 1})`);
+  }
+  if (!s.labeled.length) throw new Error(`split.labeled is empty: training needs labeled images`);
+  if (c.algorithm !== 'supervised' && !s.unlabeled.length) throw new Error(`split.unlabeled is empty: ${c.algorithm} needs unlabeled images`);
+  return {
+    labeled: s.labeled, unlabeled: s.unlabeled, valid: new Int32Array(0),
+    labeledCounts: classCounts(Array.from(s.labeled, (i) => train.labels[i]), K, `${train.name} labeled images`),
+    unlabeledCounts: s.unlabeledLabelsKnown ? classCounts(Array.from(s.unlabeled, (i) => train.labels[i]), K, `${train.name} unlabeled images`) : [],
+    validCounts: new Array<number>(K).fill(0),
+  };
+}
+
 export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks: TrainHooks, resume: Record<string, StTensor> | null, resumeMeta: Record<string, string> | null): Promise<void> {
   const K = c.model.num_classes;
-  const split = splitFor(c, data.train);
+  const split = data.split ? explicitSplit(c, data.train, data.split) : splitFor(c, data.train);
   const ssl = c.algorithm !== 'supervised';
+  // Pseudo-label precision/recall needs the unlabeled images' true labels.
+  const plStats = ssl && (data.split?.unlabeledLabelsKnown ?? true);
   const B = c.train.batch_size, Bu = ssl ? B * c.train.unlabeled_ratio : 0;
-  const norm = normalisationFor(c);
+  const norm = data.norm ?? normalisationFor(c);
   const prior = split.labeledCounts.map((n) => n / split.labeled.length);
   const logPrior = prior.map((p) => Math.log(Math.max(p, 1e-12)));
   // Before any GPU allocation: a bad checkpoint is refused with every problem named.
@@ -110,12 +154,14 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     split: { labeled: split.labeledCounts, unlabeled: split.unlabeledCounts, valid: split.validCounts },
   });
 
-  const testIdx = balancedSubset(data.test.labels, K, c.eval.per_class_limit);
+  const testSet = data.test;
+  const testIdx = testSet ? balancedSubset(testSet.labels, K, c.eval.per_class_limit) : new Int32Array(0);
   const validIdx = split.valid.length ? balancedSubset(data.train.labels, K, c.eval.per_class_limit, split.valid) : null;
   const evaluate = async (t: number, full: boolean): Promise<EvalRecord> => {
-    const ti = full ? Int32Array.from(data.test.labels.keys()) : testIdx;
-    const tp = await evaluator.predict(data.test, ti, logPrior);
-    const test = classMetrics(tp.pred, Array.from(ti, (i) => data.test.labels[i]), K, tp.predLa);
+    if (!testSet) throw new Error('evaluate: no test set');
+    const ti = full ? Int32Array.from(testSet.labels.keys()) : testIdx;
+    const tp = await evaluator.predict(testSet, ti, logPrior);
+    const test = classMetrics(tp.pred, Array.from(ti, (i) => testSet.labels[i]), K, tp.predLa);
     let valid: ClassMetrics | null = null;
     if (validIdx) {
       const vp = await evaluator.predict(data.train, validIdx, logPrior);
@@ -161,7 +207,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
   };
   try {
     for (let t = st.step; t < c.max_iter; t++) {
-      if (hooks.signal?.aborted) {
+      if (hooks.signal?.aborted || (hooks.stopAfter !== undefined && t >= hooks.stopAfter)) {
         await stopped(t);
         return;
       }
@@ -182,10 +228,10 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
         }
         let maskRatio = 0;
         if (ssl) {
-          const pl = (await rt.read(step.io.pseudoLabel!)) as Int32Array;
+          const pl = plStats ? ((await rt.read(step.io.pseudoLabel!)) as Int32Array) : new Int32Array(0);
           const mk = await rt.read(step.io.mask!);
           maskRatio = Array.from(mk).reduce((a, b) => a + b, 0) / Bu;
-          for (let i = 0; i < Bu; i++) {
+          for (let i = 0; i < pl.length; i++) {
             plPred.push(pl[i]);
             plTrue.push(feed.lastUnlabeledLabels[i]);
             plMask.push(mk[i]);
@@ -198,7 +244,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
           mask_ratio: maskRatio, steps_per_s: sps, eta_s: (c.max_iter - t - 1) / sps, daso_active: dasoActive(c, t),
         });
       }
-      if ((t + 1) % c.train.eval_every === 0 || last) {
+      if (testSet && ((t + 1) % c.train.eval_every === 0 || last)) {
         const rec = await evaluate(t, false);
         history.push(rec);
         hooks.emit({ type: 'eval', record: rec });
@@ -216,6 +262,10 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     // Every step is done and the last one was checkpointed: a stop here only skips the final evaluation.
     if (hooks.signal?.aborted) {
       hooks.emit({ type: 'stopped', step: st.step });
+      return;
+    }
+    if (!testSet) {
+      hooks.emit({ type: 'finished', step: c.max_iter });
       return;
     }
     const final = await evaluate(c.max_iter - 1, true);
