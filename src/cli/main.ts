@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { installSignalHandlers, StoppedBySignal, stopSignal, throwIfStopped } from './lifecycle.js';
 import { runBench } from './bench.js';
 import { parseStepBatches, runCompare } from './compare.js';
+import { CONVERT_USAGE, parseConvertArgs, runConvert } from './convert.js';
 import { startServer } from './server.js';
 import { runStep } from './step.js';
 import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
@@ -49,6 +50,7 @@ const COMMANDS: Record<string, string> = {
   train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--verbose] | --resume DIR [--verbose]
       a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
       (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.`,
+  convert: CONVERT_USAGE,
   serve: `serve [--port N]
       serve the harness page on 127.0.0.1 (default port 8080)`,
 };
@@ -132,6 +134,10 @@ async function main(argv: string[]): Promise<void> {
       }
       const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string' });
       await runTrain(ROOT, { config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined, verbose: !!f.verbose });
+      return;
+    }
+    case 'convert': {
+      process.stdout.write(runConvert(ROOT, parseConvertArgs(rest)));
       return;
     }
     case 'serve': {

@@ -9,6 +9,8 @@ import { wrnSpec, type WrnSpec } from '../nn/wrn-spec.js';
 import type { StepConfig } from './config.js';
 
 const NBT = 'num_batches_tracked';
+/** Metadata key a converted official checkpoint carries ("absent"): see scripts/convert_official.py. */
+export const DASO_STATE_KEY = 'daso_state';
 
 /** The model / EMA / momentum / step tensors of a checkpoint for this WRN (PyTorch state_dict names). */
 export function modelCheckpointSpec(spec: WrnSpec): Record<string, TensorSpec> {
@@ -52,6 +54,14 @@ export interface CheckpointCheckOptions {
 /** Throws one Error listing every problem (prefixed with `what`, e.g. the file name). */
 export function validateCheckpoint(tensors: Record<string, StTensor>, metadata: Record<string, string> | null, c: StepConfig & { max_iter: number },
   what: string, opts: CheckpointCheckOptions = {}): void {
+  // A checkpoint converted from an official DASO checkpoint (scripts/convert_official.py) has no DASO state: the
+  // official code does not save its queues or histograms. Said before the generic "tensor 'daso.queue' is missing".
+  if (c.algorithm === 'daso' && metadata?.[DASO_STATE_KEY] === 'absent') {
+    throw new Error(`${what}: its DASO state (queues, prototypes, pseudo-label histograms) is absent (metadata ${DASO_STATE_KEY} = "absent": ` +
+      `converted from an official DASO checkpoint, which does not save it), so it cannot continue a 'daso' run as it was. ` +
+      `Use it with algorithm 'fixmatch' or 'supervised', or convert the official file again with ` +
+      `\`daso convert to-project ... --daso-from IMAGES.safetensors\` to rebuild the state from images`);
+  }
   validateTensors(tensors, checkpointSpecFor(c), what);
   const problems: string[] = [];
   for (const [name, t] of Object.entries(tensors)) {
