@@ -43,6 +43,11 @@ const COMMANDS: Record<string, string> = {
       our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
       classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
       batches (default 16,64; minutes per tfjs step); reps default 3`,
+  'bench-gpu': `bench-gpu [--out-dir DIR] [--dry-run] [--budget-s N] [--verbose]
+      the one command for a machine with a real GPU (bench/README.md): Chromium with Vulkan flags, the adapter named
+      (a SwiftShader/fallback adapter is said plainly and scales the work down, as --dry-run does), then the conv
+      ladder, a WRN-28-2 B=64 training step and bench-compare's ops, each within a share of N seconds (default 450);
+      writes DIR/gpu-<adapter>-<date>.json and .md (DIR default bench/results)`,
   step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--outputs FILE] [--verbose]
       one training step from files (see docs/CONFIG.md); everything is validated before the browser starts. --out is
       the new checkpoint (a valid --checkpoint for the next step); --outputs (default OUT.outputs.safetensors) the
@@ -109,6 +114,19 @@ async function main(argv: string[]): Promise<void> {
         stepBatches: parseStepBatches((f['step-batches'] as string | undefined) ?? '16,64'),
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/compare-latest.json'),
         verbose: !!f.verbose,
+      });
+      return;
+    }
+    case 'bench-gpu': {
+      const f = parseFlags(rest, { 'out-dir': 'string', 'dry-run': 'bool', 'budget-s': 'number', verbose: 'bool' });
+      // Imported here, not at the top: it pulls in every bench case, which no other command needs.
+      const { runBenchGpu } = await import('./bench-gpu.js');
+      await runBenchGpu(ROOT, {
+        outDir: resolve((f['out-dir'] as string | undefined) ?? resolve(ROOT, 'bench/results')),
+        dryRun: !!f['dry-run'],
+        budgetS: (f['budget-s'] as number | undefined) ?? 450,
+        verbose: !!f.verbose,
+        command: ['daso', 'bench-gpu', ...rest].join(' '),
       });
       return;
     }
