@@ -32,6 +32,8 @@ const timings: Record<string, number> = {};
 const FILES = [
   'LICENSE', 'README.md', 'bin/daso.mjs', 'dist/cli.js', 'dist/harness.js', 'dist/index.js', 'dist/index.js.map', 'dist/node-page.html',
   'dist/node-page.js', 'dist/node.js', 'dist/node.js.map', 'harness.html', 'package.json',
+  // `daso convert` runs these with the system's PyTorch (docs: README, "Official PyTorch checkpoints").
+  'scripts/convert_official.py', 'scripts/safetensors_io.py', 'scripts/torch_reference.py',
 ];
 
 beforeAll(() => {
@@ -54,7 +56,7 @@ afterAll(() => {
 });
 
 describe('npm package', () => {
-  it('packs the bundles, declarations, CLI, README and LICENSE only, under 2 MB', () => {
+  it('packs the bundles, declarations, CLI, the converter scripts, README and LICENSE only, under 2 MB', () => {
     const paths = pack.files.map((f) => f.path).sort();
     for (const f of FILES) expect(paths).toContain(f);
     const types = paths.filter((p) => p.startsWith('dist/types/'));

@@ -64,7 +64,7 @@ export function parseConvertArgs(args: string[]): ConvertOptions {
 export function runConvert(root: string, o: ConvertOptions): string {
   const script = join(root, 'scripts', 'convert_official.py');
   if (!existsSync(script)) {
-    throw new Error(`convert: ${script} is missing: the converter ships with the source tree (git checkout of daso-webgpu), not in the npm package`);
+    throw new Error(`convert: ${script} is missing: reinstall daso-webgpu (the package ships scripts/convert_official.py) or run from a checkout`);
   }
   const py = pythonPath();
   const probe = spawnSync(py, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
