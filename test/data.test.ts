@@ -12,15 +12,8 @@ import { deriveSeed, Rng } from '../src/data/rng.js';
 import { EpochSampler } from '../src/data/sampler.js';
 import { longTailCounts, longTailSplit, type LongTailConfig } from '../src/data/split.js';
 import { syntheticDataset } from '../src/data/synthetic.js';
+import { idx } from './helpers/idx.js';
 
-function idx(magic: number, dims: number[], data: number[] | Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, magic, false);
-  dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 const seq = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 
 describe('IDX', () => {

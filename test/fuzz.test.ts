@@ -13,6 +13,7 @@ import { DEFAULT_STEP_CONFIG, parseStepConfig } from '../src/train/config.js';
 import { PRESETS } from '../src/train/presets.js';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig } from '../src/train/train-config.js';
 import { deepArray, mutateBytes, Prng, report, runCase, setOwn, slots, tally, valuePool, type Tally } from './helpers/fuzz.js';
+import { idx } from './helpers/idx.js';
 
 const SEED = 0x0da5_0011;
 const seed = Number(process.env.DASO_FUZZ_SEED ?? SEED);
@@ -224,14 +225,6 @@ describe('fuzz: safetensors', () => {
 const IMAGES = 'fuzz-images-idx3-ubyte';
 const LABELS = 'fuzz-labels-idx1-ubyte';
 
-function idx(magic: number, dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, magic, false);
-  dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 function baseIdx(rng: Prng, images: boolean): Uint8Array {
   if (!images) {
