@@ -69,6 +69,13 @@ describe('validateCheckpoint', () => {
     expect(check(t, { ...META, feed: JSON.stringify({ labeled: sampler, unlabeled: null, augment: { s: [1, 2, 3] } }) })).toThrow(/augment is not \{s: \[four u32\]\}/);
     expect(check(t, { ...META, history: '{}' })).toThrow(/'history' is not a list of evaluation records/);
     expect(check(t, { ...META, pl_pending: JSON.stringify({ pred: [1], true: [], mask: [1] }) })).toThrow(/pl_pending/);
+    // Metrics format 2: the counts of [2, K, K] (K = 3 here) for the evaluation period and the log window in progress.
+    const counts = new Array(18).fill(0);
+    expect(check(t, { ...META, pl_pending: JSON.stringify({ eval: counts, log: counts, log_first_step: 3 }) })).not.toThrow();
+    expect(check(t, { ...META, pl_pending: JSON.stringify({ eval: counts.slice(1), log: counts, log_first_step: 3 }) })).toThrow(/pl_pending' eval is not 2 x 3 x 3 = 18 counts/);
+    expect(check(t, { ...META, pl_pending: JSON.stringify({ eval: counts, log: [-1, ...counts.slice(1)], log_first_step: 3 }) })).toThrow(/pl_pending' log is not/);
+    expect(check(t, { ...META, pl_pending: JSON.stringify({ eval: counts, log: counts, log_first_step: 0 }) })).toThrow(/log_first_step is not a step number/);
+    expect(check(t, { ...META, pl_pending: JSON.stringify({ eval: counts, log: counts, log_first_step: 1, extra: 1 }) })).toThrow(/unknown key 'extra'/);
   });
 
   it('checks a step batch: finite images, labels in range', () => {

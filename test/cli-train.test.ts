@@ -32,10 +32,38 @@ describe('daso train (CLI)', () => {
     expect(out).toMatch(/step 2\/4 \| loss [0-9.]+/);
     expect(out).toMatch(/DASO on/);
     expect(out).toMatch(/final \(EMA model, full test set, 300 images\)/);
-    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.step)).toEqual([2, 4]);
+    const records = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((l) => `${l.kind}@${l.step}`)).toEqual(['start@0', 'log@2', 'eval@2', 'log@4', 'eval@4']);
+    expect(records[0].split).toEqual({ labeled: [12, 6, 3], unlabeled: [20, 10, 5], valid: [2, 2, 2] });
+    const lines = records.filter((l) => l.kind === 'eval');
     expect(lines[1].test.recall).toHaveLength(3);
+    // Evaluation extras: the confusion matrix counts the evaluated images; LA recall per class.
+    expect(lines[1].test.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(lines[1].test.n);
+    expect(lines[1].test.recall_la).toHaveLength(3);
+    // Log windows: 2 steps x Bu = 4 unlabeled images each, and the evaluation's pseudo-label statistics are the sum.
+    const logs = records.filter((l) => l.kind === 'log');
+    expect(logs.map((l) => [l.pl.first_step, l.pl.images])).toEqual([[1, 8], [3, 8]]);
+    expect(lines[1].pseudo_label.n).toBe(8);
+    expect(logs[1].pl.m_hat).toHaveLength(3);
     const ck = readSafetensors(new Uint8Array(readFileSync(join(run, 'checkpoint.safetensors'))), 'checkpoint');
+    // The saved features are the EMA model's penultimate features: the EMA classifier on them gives the saved
+    // predictions (first 3 test images of each class: per_class_limit 3 caps features_per_class 50).
+    expect(lines[1].features).toBe('features/step-000004.safetensors');
+    const f = readSafetensors(new Uint8Array(readFileSync(join(run, lines[1].features))), 'features');
+    const [n, D] = f.tensors.features.shape;
+    expect(n).toBe(9);
+    expect(Array.from(f.tensors.labels.data as BigInt64Array, Number).sort()).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    const W = ck.tensors['ema.classifier.classifier.weight'].data as Float32Array, bias = ck.tensors['ema.classifier.classifier.bias'].data as Float32Array;
+    const feat = f.tensors.features.data as Float32Array;
+    for (let i = 0; i < n; i++) {
+      const logits = [0, 1, 2].map((k) => bias[k] + Array.from({ length: D }, (_, d) => feat[i * D + d] * W[k * D + d]).reduce((a, b) => a + b, 0));
+      expect(logits.indexOf(Math.max(...logits))).toBe(Number(f.tensors.pred.data[i]));
+    }
+    // The final (full test set) evaluation keeps the same images, in a file of its own.
+    const fin = JSON.parse(readFileSync(join(run, 'final.json'), 'utf8')).final;
+    expect(fin.features).toBe('features/final.safetensors');
+    const ff = readSafetensors(new Uint8Array(readFileSync(join(run, fin.features))), 'final features');
+    expect(Array.from(ff.tensors.indices.data as BigInt64Array)).toEqual(Array.from(f.tensors.indices.data as BigInt64Array));
     expect(Number(ck.tensors.step.data[0])).toBe(4);
     expect(ck.tensors['daso.queue'].shape).toEqual([3, 4, 64]);
     expect(JSON.parse(ck.metadata.feed).labeled.batchSize).toBe(4);

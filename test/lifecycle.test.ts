@@ -9,7 +9,9 @@ import { daso, killChildren, leftovers, privateTmp, start, tempDir, tinyConfig, 
 
 const dir = tempDir('daso-life-');
 afterEach(killChildren);
-const metricsSteps = (run: string) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
+const records = (run: string) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number });
+/** Steps of the evaluation records (log records come every step in these runs). */
+const metricsSteps = (run: string) => records(run).filter((r) => r.kind === 'eval').map((r) => r.step);
 const ckStep = (run: string) => Number(readSafetensors(new Uint8Array(readFileSync(join(run, 'checkpoint.safetensors'))), 'ck').tensors.step.data[0]);
 
 describe('signals', () => {
@@ -99,9 +101,16 @@ describe('crash and resume', () => {
       if (fault.startsWith('checkpoint-write')) {
         expect(again.stdout).toMatch(/removed 1 temp file\(s\) of a writer that died/);
         expect(readdirSync(run).some((f) => f.endsWith('.tmp'))).toBe(false);
-        expect(again.stdout).toMatch(/dropped 1 record\(s\) made after the checkpoint \(step 4\)/);
+        // Log records of steps 5 and 6 and the evaluation of step 6 were made after the checkpoint of step 4.
+        expect(again.stdout).toMatch(/dropped 3 record\(s\) made after the checkpoint \(step 4\)/);
       }
       expect(metricsSteps(run)).toEqual([2, 4, 6, 8]);
+      // One start record, then one log record a step: the pseudo-label statistics continue across the crash.
+      expect(records(run).filter((r) => r.kind === 'log').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(records(run).filter((r) => r.kind === 'start')).toHaveLength(1);
+      const feats = readdirSync(join(base, 'features')).sort();
+      expect(feats).toEqual(['final.safetensors', 'step-000002.safetensors', 'step-000004.safetensors', 'step-000006.safetensors', 'step-000008.safetensors']);
+      for (const f of feats) expect(readFileSync(join(run, 'features', f)).equals(readFileSync(join(base, 'features', f))), f).toBe(true);
       expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(readFileSync(join(base, 'metrics.jsonl'), 'utf8'));
       const a = readSafetensors(new Uint8Array(readFileSync(join(base, 'checkpoint.safetensors'))), 'base');
       const b = readSafetensors(new Uint8Array(readFileSync(join(run, 'checkpoint.safetensors'))), 'resumed');

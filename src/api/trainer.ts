@@ -8,7 +8,8 @@ import { PipelineCache } from '../gpu/kernel.js';
 import { Runtime } from '../gpu/runtime.js';
 import { classMetrics, type ClassMetrics } from '../train/evaluate.js';
 import type { TrainConfig } from '../train/train-config.js';
-import { train, type TrainEvent } from '../train/trainer.js';
+import { train, type EvalRecord, type TrainEvent } from '../train/trainer.js';
+import { METRICS_FORMAT, type LogRecord, type StartRecord } from '../train/metrics-record.js';
 import { readTrainerCheckpoint, writeTrainerCheckpoint, type ModelMeta, type TrainingCheckpoint } from './checkpoint-file.js';
 import { apiConfigOf, resolveTrainerConfig, type ResolvedTrainerConfig, type TrainerConfig } from './config.js';
 import { isDataSource, type DataSource, type LabeledImages } from './data-source.js';
@@ -41,6 +42,10 @@ export interface Progress {
   dasoActive: boolean;
   stepsPerSecond: number;
   etaSeconds: number;
+  /** The log record `daso train` writes to metrics.jsonl: with the pseudo-label statistics of the steps since the last
+   * progress report (`pl`: confusion of every unlabeled image, m_hat, v) when the unlabeled labels are known. For
+   * daso-webgpu/viz's LivePanel.log. */
+  record: LogRecord;
 }
 
 export interface Evaluation {
@@ -50,6 +55,11 @@ export interface Evaluation {
   /** The pseudo-labels of the unlabeled batches read back since the last evaluation (every logEvery steps), scored
    * against the unlabeled images' true labels; null unless the data source was given them (UnlabeledImages.labels). */
   pseudoLabels: { accuracy: number; maskRatio: number; recall: number[] } | null;
+  /** The eval record `daso train` writes (confusion matrix, logit-adjusted recall/precision, ...), for LivePanel. */
+  record: EvalRecord;
+  /** Penultimate features of the first 50 test images of each class (the same images at every evaluation), for a
+   * 2-D embedding (LivePanel.evaluation); null when no onEval listener was given. */
+  features: { features: Float32Array; n: number; d: number; labels: number[]; pred: number[] } | null;
 }
 
 export interface RunOptions {
@@ -57,6 +67,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   onEval?: (e: Evaluation) => void;
+  /** Once a run() starts: the class counts of the labeled and (when known) unlabeled images (LivePanel.start). */
+  onStart?: (r: StartRecord) => void;
   /** Train at most this many steps now (default: to config.steps); a later run() continues. */
   steps?: number;
 }
@@ -166,15 +178,23 @@ export class Trainer {
       if (o.signal?.aborted || this.stopAll.signal.aborted) ac.abort();
       this.dropPredictor();
       let stopped = false;
+      let features: Evaluation['features'] = null;
       const emit = (e: TrainEvent) => {
-        if (e.type === 'progress') {
+        if (e.type === 'start') {
+          o.onStart?.({ kind: 'start', format: METRICS_FORMAT, step: e.startStep, algorithm: this.engine.algorithm, split: e.split });
+        } else if (e.type === 'progress') {
           o.onProgress?.({
             step: e.step, totalSteps: total, loss: e.loss, lossLabeled: e.loss_cls, lossUnlabeled: e.loss_u, lossAlign: e.loss_align,
             maskRatio: e.mask_ratio, dasoActive: e.daso_active, stepsPerSecond: e.steps_per_s, etaSeconds: e.eta_s,
+            record: { kind: 'log', step: e.step, loss: e.loss, loss_cls: e.loss_cls, loss_u: e.loss_u, loss_align: e.loss_align, mask_ratio: e.mask_ratio, daso_active: e.daso_active, pl: e.pl },
           });
         } else if (e.type === 'eval') {
           const pl = e.record.pseudo_label;
-          o.onEval?.({ step: e.record.step, test: e.record.test, pseudoLabels: pl ? { accuracy: pl.top1, maskRatio: pl.mask_ratio, recall: pl.recall } : null });
+          o.onEval?.({
+            step: e.record.step, test: e.record.test, pseudoLabels: pl ? { accuracy: pl.top1, maskRatio: pl.mask_ratio, recall: pl.recall } : null,
+            record: e.record, features,
+          });
+          features = null;
         } else if (e.type === 'stopped') stopped = true;
       };
       const ds = this.data;
@@ -185,6 +205,11 @@ export class Trainer {
         }, {
           emit,
           saveCheckpoint: async (tensors, metadata) => { this.latest = { tensors, metadata }; },
+          // Kept for the evaluation's event, which follows (only asked for when someone listens).
+          saveFeatures: o.onEval ? async (t) => {
+            const [n, d] = t.features.shape;
+            features = { features: t.features.data as Float32Array, n, d, labels: Array.from(t.labels.data as BigInt64Array, Number), pred: Array.from(t.pred.data as BigInt64Array, Number) };
+          } : undefined,
           signal: ac.signal,
           stopAfter: o.steps !== undefined ? start + o.steps : undefined,
         }, this.latest?.tensors ?? null, this.latest?.metadata ?? null), 'run()');

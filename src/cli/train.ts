@@ -1,7 +1,7 @@
 // `daso train`: a training run in headless Chromium. Datasets are read and validated here (before any GPU work),
 // then handed to the page; progress lines go to stdout, evaluations to <run>/metrics.jsonl, checkpoints are written
 // atomically to <run>/checkpoint.safetensors; `--resume <run>` continues exactly where the checkpoint stopped.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImageDataset } from '../data/dataset.js';
 import { validateDataset } from '../data/dataset.js';
@@ -11,6 +11,7 @@ import { readSafetensors } from '../nn/safetensors.js';
 import { PRESETS, presetNames } from '../train/presets.js';
 import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
 import type { EvalRecord, TrainEvent } from '../train/trainer.js';
+import { METRICS_FORMAT, type LogRecord, type StartRecord } from '../train/metrics-record.js';
 import { validateCheckpoint } from '../train/checkpoint-check.js';
 import { appendLine, fsError, removeStaleTemps, writeAtomic } from './files.js';
 import { browserGone, chromiumPath, launchChromium, openHarness } from './browser.js';
@@ -96,7 +97,7 @@ function fmtTime(s: number): string {
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** Files that make a folder a run folder: a fresh run refuses a folder holding any of them. */
-export const RUN_FILES = ['config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'final.json'];
+export const RUN_FILES = ['config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'final.json', 'features'];
 
 /** Fault injection for the crash tests only: DASO_FAULT=<point>:<step> kills this process with SIGKILL there
  * (points: progress, eval, checkpoint-write). */
@@ -210,15 +211,29 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
       writeAtomic(join(runDir, `${name}.safetensors`), bytes, () => fault('checkpoint-write', step));
       server.io.received.delete(name);
     });
+    await page.exposeFunction('dasoFeatures', (path: string) => {
+      const bytes = server.io.received.get('features');
+      if (!bytes) throw new Error(`features for '${path}' were not uploaded`);
+      if (!/^features\/(step-\d{6,}|final)\.safetensors$/.test(path)) throw new Error(`features path '${path}' is not features/step-NNNNNN.safetensors or features/final.safetensors`);
+      mkdirSync(join(runDir, 'features'), { recursive: true });
+      writeAtomic(join(runDir, path), bytes);
+      server.io.received.delete('features');
+    });
     await page.exposeFunction('dasoReport', (e: TrainEvent) => {
       switch (e.type) {
         case 'start':
+          // Once per run folder: a resumed run's file stays equal to an uninterrupted run's.
+          if (!existsSync(metrics) || statSync(metrics).size === 0) appendLine(metrics, JSON.stringify({ kind: 'start', format: METRICS_FORMAT, step: e.startStep, algorithm: config.algorithm, split: e.split } satisfies StartRecord));
           process.stdout.write(`labeled per class ${e.split.labeled.join(' ')}\nunlabeled per class ${e.split.unlabeled.join(' ')}\n` +
             `${e.params} parameters, ${e.dispatches} dispatches per step in one submission, starting at step ${e.startStep}\n`);
           break;
         case 'progress':
           process.stdout.write(`step ${e.step}/${config.max_iter} | loss ${e.loss.toFixed(4)} (cls ${e.loss_cls.toFixed(4)} u ${e.loss_u.toFixed(4)} ` +
             `align ${e.loss_align.toFixed(4)}) | mask ${e.mask_ratio.toFixed(2)}${e.daso_active ? ' | DASO on' : ''} | ${e.steps_per_s.toFixed(3)} steps/s | ETA ${fmtTime(e.eta_s)}\n`);
+          appendLine(metrics, JSON.stringify({
+            kind: 'log', step: e.step, loss: e.loss, loss_cls: e.loss_cls, loss_u: e.loss_u, loss_align: e.loss_align,
+            mask_ratio: e.mask_ratio, daso_active: e.daso_active, pl: e.pl,
+          } satisfies LogRecord));
           fault('progress', e.step);
           break;
         case 'eval':

@@ -45,6 +45,8 @@ async function dataset(ref: DatasetRef): Promise<ImageDataset> {
 interface Bridge {
   dasoReport(e: TrainEvent): Promise<void>;
   dasoCheckpoint(name: string): Promise<void>;
+  /** Moves the uploaded 'features' file to the run-folder path `path` (featuresFileName). */
+  dasoFeatures(path: string): Promise<void>;
 }
 
 /** Aborts the running training (the CLI calls it on SIGINT/SIGTERM): it stops at the next step boundary with a
@@ -92,6 +94,11 @@ async function trainWith(rt: Runtime, c: ReturnType<typeof parseTrainConfig>, re
       const r = await fetch(`${req.ioBase}${name}`, { method: 'PUT', body: new Blob([writeSafetensors(tensors, metadata) as Uint8Array<ArrayBuffer>]) });
       if (!r.ok) throw new Error(`checkpoint upload failed: HTTP ${r.status}`);
       await w.dasoCheckpoint(name);
+    },
+    async saveFeatures(tensors, path) {
+      const r = await fetch(`${req.ioBase}features`, { method: 'PUT', body: new Blob([writeSafetensors(tensors, {}) as Uint8Array<ArrayBuffer>]) });
+      if (!r.ok) throw new Error(`features upload failed: HTTP ${r.status}`);
+      await w.dasoFeatures(path);
     },
     signal,
   }, resume, meta);

@@ -22,11 +22,13 @@ import { add, fill } from '../kernels/elementwise.js';
 import { crossEntropyUniforms, softmaxCrossEntropyHard, softmaxCrossEntropySoft } from '../kernels/loss.js';
 import { emaUniforms, emaUpdate, sgdUpdate } from '../kernels/optim.js';
 import { queueAverage, queuePush } from '../kernels/queue.js';
+import { plConfusion } from '../kernels/pl-stats.js';
 import { histogram, sumReduce } from '../kernels/reduce.js';
 import { classifierForward, encoderForward, ParamVars } from '../nn/wrn.js';
 import { dasoActive, type StepConfig } from '../train/config.js';
 import type { TrainState } from '../train/model-state.js';
 import type { DasoState } from './daso-state.js';
+import type { PlCounter } from './pl-stats.js';
 
 export function emaDecay(t: number, rho: number): number {
   return Math.min(1 - 1 / (t + 1), rho);
@@ -71,6 +73,9 @@ export interface StepExtras {
   prelude?: (io: StepTensors) => Dispatch[];
   /** Train-time logit adjustment of the labeled CE: tau * log(pi) per class (added to the labeled logits). */
   logitAdjust?: Float32Array;
+  /** Pseudo-label statistics: the step counts (true class, pseudo-label) of its unlabeled images into the counter
+   * (one dispatch after the pseudo-label kernel; it only reads, so training is unchanged). */
+  plCounter?: PlCounter;
 }
 
 export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, Bu: number, daso: DasoState | null, extras: StepExtras = {}): Promise<SslStep> {
@@ -166,6 +171,10 @@ export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, B
     }, switches(cfg, 0));
     loss.push(pl);
     plIndex = loss.length - 1;
+    if (extras.plCounter) {
+      if (extras.plCounter.Bu !== Bu || extras.plCounter.K !== K) throw new Error(`pseudo-label statistics: counter for Bu=${extras.plCounter.Bu} K=${extras.plCounter.K}, step has Bu=${Bu} K=${K}`);
+      loss.push(plConfusion(io.pseudoLabel!, io.mask!, extras.plCounter.truth, extras.plCounter.counts));
+    }
     if (daso) loss.push(histogram(io.pseudoLabel!, daso.plWindow, true));
     const rowsU = T([Bu], 'loss_rows_u');
     loss.push(
@@ -232,7 +241,8 @@ export async function buildSslStep(st: TrainState, cfg: StepConfig, B: number, B
   };
 }
 
-function switches(cfg: StepConfig, t: number): PseudoLabelSwitches {
+/** The pseudo-label kernel's switches at step t. */
+export function switches(cfg: StepConfig, t: number): PseudoLabelSwitches {
   return {
     active: dasoActive(cfg, t),
     distAware: cfg.daso.dist_aware,

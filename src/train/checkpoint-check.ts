@@ -118,6 +118,32 @@ function samplerProblems(s: unknown, key: string): string[] {
   return out;
 }
 
+/** Pending pseudo-label statistics: {eval, log, log_first_step} counts of [2, K, K] (metrics format 2), or the
+ * older {pred, true, mask} lists of read-back pseudo-labels (still resumable: the trainer counts them). */
+function plPendingProblems(p: unknown, meta: Record<string, string>): string[] {
+  if (typeof p !== 'object' || p === null) return [`metadata 'pl_pending' is not an object`];
+  const o = p as Record<string, unknown>;
+  if ('pred' in o) {
+    const lists = [o.pred, o.true, o.mask];
+    return lists.every((l) => Array.isArray(l) && l.length === (lists[0] as unknown[]).length && l.every((x) => Number.isFinite(x))) ? []
+      : [`metadata 'pl_pending' is not {pred, true, mask} lists of one length`];
+  }
+  let K = NaN;
+  try {
+    K = (JSON.parse(meta.config) as { model?: { num_classes?: number } }).model?.num_classes ?? NaN;
+  } catch { /* reported for 'config' */ }
+  const out: string[] = [];
+  for (const k of Object.keys(o)) if (!['eval', 'log', 'log_first_step'].includes(k)) out.push(`metadata 'pl_pending' has an unknown key '${k}'`);
+  for (const k of ['eval', 'log']) {
+    const l = o[k];
+    if (!Array.isArray(l) || !l.every(isCount) || (Number.isInteger(K) && l.length !== 2 * K * K)) {
+      out.push(`metadata 'pl_pending' ${k} is not ${Number.isInteger(K) ? `2 x ${K} x ${K} = ${2 * K * K}` : '2 x K x K'} counts`);
+    }
+  }
+  if (!(Number.isSafeInteger(o.log_first_step) && (o.log_first_step as number) >= 1)) out.push(`metadata 'pl_pending' log_first_step is not a step number (>= 1)`);
+  return out;
+}
+
 /** The metadata a training checkpoint carries besides its tensors (see trainer.ts). */
 export function checkTrainingMetadata(meta: Record<string, string> | null): string[] {
   if (!meta) return ['no metadata (not a daso-webgpu training checkpoint)'];
@@ -144,10 +170,7 @@ export function checkTrainingMetadata(meta: Record<string, string> | null): stri
   }
   if (meta.pl_pending !== undefined) {
     const p = parseJson(meta, 'pl_pending', problems) as Record<string, unknown> | undefined;
-    const lists = p && typeof p === 'object' ? [p.pred, p.true, p.mask] : [];
-    if (p !== undefined && (lists.length !== 3 || !lists.every((l) => Array.isArray(l) && l.length === (lists[0] as unknown[]).length && l.every((x) => Number.isFinite(x))))) {
-      problems.push(`metadata 'pl_pending' is not {pred, true, mask} lists of one length`);
-    }
+    if (p !== undefined) problems.push(...plPendingProblems(p, meta));
   }
   return problems;
 }

@@ -52,8 +52,9 @@ export class DataFeed {
     return ds;
   }
 
-  /** Draws the next step's indices and plans and writes them (with the labels) for the next submit. */
-  next(io: StepTensors): void {
+  /** Draws the next step's indices and plans and writes them (with the labels) for the next submit; `truth`: where the
+   * unlabeled images' true labels go for the statistics (omitted when they are unknown). */
+  next(io: StepTensors, truth?: Tensor): void {
     const t = this.train;
     const rnd = () => this.rng.nextFloat();
     const opts = { size: t.width, channels: t.channels };
@@ -65,6 +66,8 @@ export class DataFeed {
       this.rt.pool.write(this.planUw!, drawAugmentPlan(rnd, iu, { ...opts, strong: false }));
       this.rt.pool.write(this.planUs!, drawAugmentPlan(rnd, iu, { ...opts, strong: true }));
       this.lastUnlabeledLabels = Int32Array.from(iu, (i) => t.labels[i]);
+      // For the pseudo-label statistics kernel only (PlCounter.truth); no training kernel binds it.
+      if (truth) this.rt.pool.write(truth, this.lastUnlabeledLabels);
     }
   }
 

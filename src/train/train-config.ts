@@ -35,6 +35,10 @@ export interface EvalSection {
   per_class_limit: number;
   /** Median of the last N evaluations is reported (the paper: 20). */
   median_of: number;
+  /** Each evaluation saves the penultimate features of this many test images per class (the first ones of each
+   * class, the same images every time) for the 2-D embeddings of the page and `daso report`; 0 = none. Capped by
+   * per_class_limit (the periodic evaluations read no other images; the final one keeps the same ones). */
+  features_per_class: number;
 }
 
 export interface TrainConfig extends StepConfig {
@@ -49,7 +53,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   name: 'run',
   data: { dataset: 'cifar10', dir: '', num_valid_per_class: 500, n1: 500, m1: 4000, gamma_l: 100, gamma_u: 100, reverse_unlabeled: false },
   train: { batch_size: 64, unlabeled_ratio: 2, seed: 0, log_every: 50, eval_every: 500, checkpoint_every: 500, logit_adjust: false, logit_adjust_tau: 1 },
-  eval: { batch_size: 500, per_class_limit: 0, median_of: 20 },
+  eval: { batch_size: 500, per_class_limit: 0, median_of: 20, features_per_class: 50 },
 };
 
 export function validateTrainConfig(c: TrainConfig): void {
@@ -67,7 +71,8 @@ export function validateTrainConfig(c: TrainConfig): void {
   for (const [k, v, lo] of [['data.num_valid_per_class', d.num_valid_per_class, 0], ['data.n1', d.n1, 1], ['data.m1', d.m1, 0],
     ['train.batch_size', c.train.batch_size, 1], ['train.unlabeled_ratio', c.train.unlabeled_ratio, 0], ['train.log_every', c.train.log_every, 1],
     ['train.eval_every', c.train.eval_every, 1], ['train.checkpoint_every', c.train.checkpoint_every, 1], ['eval.batch_size', c.eval.batch_size, 1],
-    ['eval.per_class_limit', c.eval.per_class_limit, 0], ['eval.median_of', c.eval.median_of, 1], ['train.seed', c.train.seed, 0]] as const) {
+    ['eval.per_class_limit', c.eval.per_class_limit, 0], ['eval.median_of', c.eval.median_of, 1], ['train.seed', c.train.seed, 0],
+    ['eval.features_per_class', c.eval.features_per_class, 0]] as const) {
     int(k, v, lo);
   }
   range('data.gamma_l', d.gamma_l, 1, 1e6);

@@ -10,18 +10,23 @@ import { longTailSplit, type LongTailSplit } from '../data/split.js';
 import { CIFAR10_NORM, CIFAR100_NORM, FASHION_MNIST_NORM, type Normalisation } from '../kernels/augment.js';
 import type { StTensor } from '../nn/safetensors.js';
 import { DasoState } from '../ssl/daso-state.js';
-import { buildSslStep, type SslStep } from '../ssl/ssl-step.js';
+import { addCounts, confusionRows, PlCounter, windowRecord } from '../ssl/pl-stats.js';
+import { buildSslStep, switches, type SslStep } from '../ssl/ssl-step.js';
+import { plConfusionRef } from '../kernels/pl-stats.ref.js';
+import { featuresTensors } from './features-file.js';
 import { exportCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { validateCheckpoint } from './checkpoint-check.js';
 import { dasoActive } from './config.js';
 import { DataFeed, type FeedState } from './data-feed.js';
-import { balancedSubset, classMetrics, Evaluator, type ClassMetrics } from './evaluate.js';
+import { balancedSubset, classMetrics, Evaluator, metricsFromConfusion, testMetrics, type ClassMetrics } from './evaluate.js';
+import { featuresFileName, FINAL_FEATURES, type EvalRecordV2, type PseudoLabelWindow } from './metrics-record.js';
 import { TrainState } from './model-state.js';
 import type { TrainConfig } from './train-config.js';
 
 export type TrainEvent =
   | { type: 'start'; split: { labeled: number[]; unlabeled: number[]; valid: number[] }; dispatches: number; params: number; startStep: number }
-  | { type: 'progress'; step: number; loss: number; loss_cls: number; loss_u: number; loss_align: number; mask_ratio: number; steps_per_s: number; eta_s: number; daso_active: boolean }
+  /** At each log step; `pl`: the pseudo-label statistics of the steps since the previous log step (metrics-record.ts). */
+  | { type: 'progress'; step: number; loss: number; loss_cls: number; loss_u: number; loss_align: number; mask_ratio: number; steps_per_s: number; eta_s: number; daso_active: boolean; pl: PseudoLabelWindow | null }
   | { type: 'eval'; record: EvalRecord }
   | { type: 'checkpoint'; step: number; name: string }
   | { type: 'done'; final: EvalRecord; median: Record<string, number> }
@@ -30,14 +35,8 @@ export type TrainEvent =
   /** The run was stopped through `TrainHooks.signal`; a checkpoint of `step` (steps done) was saved just before. */
   | { type: 'stopped'; step: number };
 
-export interface EvalRecord {
-  step: number;
-  test: ClassMetrics;
-  valid: ClassMetrics | null;
-  /** Pseudo-label precision/recall per class on the unlabeled batches read back since the last evaluation. */
-  pseudo_label: (ClassMetrics & { mask_ratio: number; confident: ClassMetrics }) | null;
-  full_test: boolean;
-}
+/** What metrics.jsonl stores for an evaluation (src/train/metrics-record.ts). */
+export type EvalRecord = EvalRecordV2;
 
 export interface TrainData {
   train: ImageDataset;
@@ -62,6 +61,9 @@ export interface TrainHooks {
   emit(e: TrainEvent): void;
   /** Stores checkpoint tensors (atomically, on the Node side) under `name`. */
   saveCheckpoint(tensors: Record<string, StTensor>, metadata: Record<string, string>, name: string): Promise<void>;
+  /** Stores an evaluation's penultimate features (the fixed class-balanced test subset) under `name`, a run-folder
+   * path (featuresFileName); without this hook no features are kept and eval records say `features: null`. */
+  saveFeatures?(tensors: Record<string, StTensor>, name: string): Promise<void>;
   /** Checked between steps (never inside a recorded step); once aborted, train() saves a checkpoint of the steps done,
    * emits `stopped` and returns. The page only sees the abort when it next awaits (the first step, log steps,
    * evaluations, checkpoints): steps already submitted to the GPU finish first. */
@@ -129,7 +131,10 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
   const daso = c.algorithm === 'daso' ? new DasoState(rt, K, c.daso.queue_size, st.spec.featureDim) : null;
   const feed = new DataFeed(rt, data.train, split.labeled, ssl ? split.unlabeled : null, B, Bu, c.train.seed, norm);
   let history: EvalRecord[] = [];
-  const plPred: number[] = [], plTrue: number[] = [], plMask: number[] = [];
+  // Pseudo-label statistics: counted on the GPU per log window (plCounter), summed here over the evaluation period.
+  const plCounter = plStats ? new PlCounter(rt, Bu, K) : null;
+  const plEval = new Int32Array(2 * K * K);
+  let logFirst = st.step + 1;
   if (resume) {
     loadCheckpoint(st, resume, 'resume checkpoint', daso ? ['daso.'] : []);
     if (daso) daso.load(resume, 'resume checkpoint');
@@ -139,15 +144,19 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     // Pseudo-label statistics gathered since the last evaluation: restored so a resumed run's next evaluation
     // record equals the uninterrupted run's.
     if (resumeMeta.pl_pending) {
-      const p = JSON.parse(resumeMeta.pl_pending) as { pred: number[]; true: number[]; mask: number[] };
-      plPred.push(...p.pred); plTrue.push(...p.true); plMask.push(...p.mask);
+      const p = JSON.parse(resumeMeta.pl_pending) as { pred?: number[]; true?: number[]; mask?: number[]; eval?: number[]; log?: number[]; log_first_step?: number };
+      // Checkpoints before metrics format 2 kept the read-back pseudo-labels themselves: counted here instead.
+      if (p.pred && p.true && p.mask) plEval.set(plConfusionRef(p.pred, p.mask, p.true, K));
+      if (p.eval) plEval.set(p.eval);
+      if (p.log && plCounter) plCounter.restore(p.log);
+      if (p.log_first_step) logFirst = p.log_first_step;
     }
   } else {
     st.initialise(c.train.seed);
     daso?.reset();
   }
   const logitAdjust = c.train.logit_adjust ? Float32Array.from(logPrior, (l) => c.train.logit_adjust_tau * l) : undefined;
-  const step: SslStep = await buildSslStep(st, c, B, Bu, daso, { prelude: (io) => feed.prelude(io), logitAdjust });
+  const step: SslStep = await buildSslStep(st, c, B, Bu, daso, { prelude: (io) => feed.prelude(io), logitAdjust, plCounter: plCounter ?? undefined });
   const evaluator = await Evaluator.create(rt, st, c.eval.batch_size, norm);
   hooks.emit({
     type: 'start', dispatches: step.dispatches, params: st.paramLayout.count, startStep: st.step,
@@ -156,35 +165,45 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
 
   const testSet = data.test;
   const testIdx = testSet ? balancedSubset(testSet.labels, K, c.eval.per_class_limit) : new Int32Array(0);
+  // Capped by per_class_limit so the final (full test set) evaluation keeps the same images as the periodic ones.
+  const perFeat = !hooks.saveFeatures ? 0 : c.eval.per_class_limit ? Math.min(c.eval.features_per_class, c.eval.per_class_limit) : c.eval.features_per_class;
   const validIdx = split.valid.length ? balancedSubset(data.train.labels, K, c.eval.per_class_limit, split.valid) : null;
   const evaluate = async (t: number, full: boolean): Promise<EvalRecord> => {
     if (!testSet) throw new Error('evaluate: no test set');
     const ti = full ? Int32Array.from(testSet.labels.keys()) : testIdx;
-    const tp = await evaluator.predict(testSet, ti, logPrior);
-    const test = classMetrics(tp.pred, Array.from(ti, (i) => testSet.labels[i]), K, tp.predLa);
+    const tp = await evaluator.predict(testSet, ti, logPrior, perFeat > 0);
+    const test = testMetrics(tp.pred, Array.from(ti, (i) => testSet.labels[i]), K, tp.predLa);
+    let features: string | null = null;
+    if (perFeat > 0 && tp.features) {
+      // The first features_per_class images of each class of the evaluated set, in test-set order: the same images
+      // at every evaluation (the subset and the full set list them in the same order), so embeddings compare.
+      const taken = new Array<number>(K).fill(0);
+      const rows = Array.from(ti.keys()).filter((r) => taken[testSet.labels[ti[r]]]++ < perFeat);
+      features = full ? FINAL_FEATURES : featuresFileName(t + 1);
+      await hooks.saveFeatures!(featuresTensors(rows, ti, tp, testSet.labels), features);
+    }
     let valid: ClassMetrics | null = null;
     if (validIdx) {
       const vp = await evaluator.predict(data.train, validIdx, logPrior);
       valid = classMetrics(vp.pred, Array.from(validIdx, (i) => data.train.labels[i]), K, vp.predLa);
     }
     let pl: EvalRecord['pseudo_label'] = null;
-    if (plPred.length) {
-      const conf = plPred.map((_, i) => i).filter((i) => plMask[i] > 0);
-      pl = {
-        ...classMetrics(plPred, plTrue, K),
-        mask_ratio: conf.length / plPred.length,
-        confident: classMetrics(conf.map((i) => plPred[i]), conf.map((i) => plTrue[i]), K),
-      };
-      plPred.length = plTrue.length = plMask.length = 0;
+    const all = metricsFromConfusion(confusionRows(plEval, K, 0));
+    if (all.n) {
+      const confident = metricsFromConfusion(confusionRows(plEval, K, 1));
+      pl = { ...all, mask_ratio: confident.n / all.n, confident };
+      plEval.fill(0);
     }
-    return { step: t + 1, test, valid, pseudo_label: pl, full_test: full };
+    return { kind: 'eval', step: t + 1, test, valid, pseudo_label: pl, full_test: full, features };
   };
 
+  /** Counts of a log window in progress, read when a stop ends the run between log steps (else empty). */
+  let pendingLog: Int32Array | null = null;
   const checkpoint = async (t: number) => {
     const tensors = { ...(await exportCheckpoint(st)), ...(daso ? await daso.export() : {}) };
     const meta = {
       config: JSON.stringify(c), feed: JSON.stringify(feed.getState()), history: JSON.stringify(history), format: 'daso-webgpu/1',
-      pl_pending: JSON.stringify({ pred: plPred, true: plTrue, mask: plMask }),
+      pl_pending: JSON.stringify({ eval: Array.from(plEval), log: Array.from(pendingLog ?? new Int32Array(2 * K * K)), log_first_step: logFirst }),
     };
     await hooks.saveCheckpoint(tensors, meta, 'checkpoint');
     hooks.emit({ type: 'checkpoint', step: t + 1, name: 'checkpoint' });
@@ -202,6 +221,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
           `The last good checkpoint is kept; lower optim.lr or check the data.`);
       }
     }
+    if (plCounter) pendingLog = await plCounter.take();
     await checkpoint(t - 1);
     hooks.emit({ type: 'stopped', step: t });
   };
@@ -211,7 +231,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
         await stopped(t);
         return;
       }
-      feed.next(step.io);
+      feed.next(step.io, plCounter?.truth);
       step.run(t);
       // At most two steps in flight: the GPU always has the next step queued, and the page's event loop turns once a
       // step, so a stop request (or a lost connection) is seen within about one step instead of one log window.
@@ -219,32 +239,36 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
       if (inflight.length > 1) await inflight.shift();
       const last = t + 1 === c.max_iter;
       const saving = (t + 1) % c.train.checkpoint_every === 0 || last;
+      const evaluating = testSet !== null && ((t + 1) % c.train.eval_every === 0 || last);
       // The loss is always checked before a checkpoint, so a NaN state is never written over the last good one.
-      if ((t + 1) % c.train.log_every === 0 || last || saving) {
+      // Evaluation steps are log steps too, so an evaluation's pseudo-label statistics are whole log windows.
+      if ((t + 1) % c.train.log_every === 0 || last || saving || evaluating) {
         const l = await step.readLosses(t);
         if (!Number.isFinite(l.loss)) {
           throw new Error(`step ${t}: the loss is ${l.loss} (cls ${l.lossCls}, u ${l.lossU}, align ${l.lossAlign}); stopping. ` +
             `The last good checkpoint is kept; lower optim.lr or check the data.`);
         }
         let maskRatio = 0;
-        if (ssl) {
-          const pl = plStats ? ((await rt.read(step.io.pseudoLabel!)) as Int32Array) : new Int32Array(0);
-          const mk = await rt.read(step.io.mask!);
-          maskRatio = Array.from(mk).reduce((a, b) => a + b, 0) / Bu;
-          for (let i = 0; i < pl.length; i++) {
-            plPred.push(pl[i]);
-            plTrue.push(feed.lastUnlabeledLabels[i]);
-            plMask.push(mk[i]);
-          }
+        let window: PseudoLabelWindow | null = null;
+        if (plCounter) {
+          const counts = await plCounter.take();
+          addCounts(plEval, counts);
+          const hist = daso ? { plHist: (await rt.read(daso.plHist)) as Int32Array, switches: switches(c, t + 1) } : null;
+          window = windowRecord(counts, K, logFirst, hist);
+          maskRatio = window.images ? window.confusion_confident.flat().reduce((a, b) => a + b, 0) / window.images : 0;
+        } else if (ssl) {
+          // Unknown unlabeled labels: no counts, the mask ratio of the last step.
+          maskRatio = Array.from(await rt.read(step.io.mask!)).reduce((a, b) => a + b, 0) / Bu;
         }
+        logFirst = t + 2;
         const done = t + 1 - tStart;
         const sps = done / ((performance.now() - t0) / 1000);
         hooks.emit({
           type: 'progress', step: t + 1, loss: l.loss, loss_cls: l.lossCls, loss_u: l.lossU, loss_align: l.lossAlign,
-          mask_ratio: maskRatio, steps_per_s: sps, eta_s: (c.max_iter - t - 1) / sps, daso_active: dasoActive(c, t),
+          mask_ratio: maskRatio, steps_per_s: sps, eta_s: (c.max_iter - t - 1) / sps, daso_active: dasoActive(c, t), pl: window,
         });
       }
-      if (testSet && ((t + 1) % c.train.eval_every === 0 || last)) {
+      if (evaluating) {
         const rec = await evaluate(t, false);
         history.push(rec);
         hooks.emit({ type: 'eval', record: rec });
@@ -279,6 +303,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     evaluator.dispose();
     step.dispose();
     feed.dispose();
+    plCounter?.dispose();
     daso?.dispose();
     st.dispose();
   }

@@ -2,6 +2,7 @@
 import type { OpFn } from '../op-table.js';
 import { trainOps } from './train.js';
 import { dasoOps } from './daso.js';
+import { plStatsOps } from './pl-stats.js';
 import { matmulOps } from './matmul.js';
 import { augmentOps } from './augment.js';
 import { stateOps } from './state.js';
@@ -13,6 +14,7 @@ import { batchnormOps } from './batchnorm.js';
 export const ops: Record<string, OpFn> = {
   ...trainOps,
   ...dasoOps,
+  ...plStatsOps,
   ...matmulOps,
   ...augmentOps,
   ...stateOps,
