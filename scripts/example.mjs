@@ -16,7 +16,7 @@ await build({
   absWorkingDir: root, entryPoints: ['examples/web/app.ts'], outfile: 'examples/web/dist/app.js', bundle: true, format: 'esm',
   platform: 'browser', target: 'es2022', sourcemap: true, loader: { '.wgsl': 'text' }, logLevel: 'warning',
   // In this checkout the app imports the library's source; an app using the installed package gets dist/index.js.
-  alias: { 'daso-webgpu': './src/index.ts' },
+  alias: { 'daso-webgpu/viz': './src/viz/index.ts', 'daso-webgpu': './src/index.ts' },
 });
 const server = await startServer(root, {
   port, datasets: {}, extraFiles: ['examples/web/index.html', 'examples/web/dist/app.js', 'examples/web/dist/app.js.map'],

@@ -109,6 +109,20 @@ describe('example app: folder scan', () => {
     expect(s.labeled.map((x) => [x.path, x.label])).toEqual([['pets/cat/a.JPG', 0], ['pets/dog/1.png', 1]]);
     expect(s.unlabeled.map((x) => x.path)).toEqual(['pets/unlabeled/x.webp']);
     expect(s.skipped).toEqual(['pets/cat/notes.txt']);
+    expect([s.unlabeledLabels, s.test]).toEqual([null, []]);
+  });
+
+  it('reads unlabeled/<class>/ as labels for the statistics only, and test/<class>/ as the test set', () => {
+    const s = scanFolder([f('p/dog/1.png'), f('p/cat/2.png'), f('p/unlabeled/dog/3.png'), f('p/unlabeled/cat/4.png'), f('p/test/cat/5.png'), f('p/test/dog/6.png')]);
+    expect(s.classNames).toEqual(['cat', 'dog']);
+    expect(s.unlabeled.map((x) => x.path)).toEqual(['p/unlabeled/cat/4.png', 'p/unlabeled/dog/3.png']);
+    expect(s.unlabeledLabels).toEqual([0, 1]);
+    expect(s.test.map((x) => [x.path, x.label])).toEqual([['p/test/cat/5.png', 0], ['p/test/dog/6.png', 1]]);
+    // A picked folder named 'test' is not the test set.
+    expect(scanFolder([f('test/dog/1.png'), f('test/cat/2.png'), f('test/unlabeled/dog/3.png')]).unlabeledLabels).toEqual([1]);
+    // One unlabeled image outside a class folder: no labels at all (statistics off), not an error.
+    expect(scanFolder([f('p/dog/1.png'), f('p/cat/2.png'), f('p/unlabeled/dog/3.png'), f('p/unlabeled/4.png')]).unlabeledLabels).toBeNull();
+    expect(() => scanFolder([f('p/dog/1.png'), f('p/cat/2.png'), f('p/test/owl/5.png')])).toThrow(/1 test image\(s\) are not in a class folder under 'test\/' \(p\/test\/owl\/5.png\): use test\/<class>\/ with the class folder names \(cat, dog\)/);
   });
 
   it('explains a class folder without images, loose files and a single class', () => {

@@ -67,7 +67,7 @@ async function pick(dir: string): Promise<string> {
 beforeAll(async () => {
   await build({
     entryPoints: ['examples/web/app.ts'], outfile: 'examples/web/dist/app.js', bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    loader: { '.wgsl': 'text' }, alias: { 'daso-webgpu': './src/index.ts' }, logLevel: 'warning',
+    loader: { '.wgsl': 'text' }, alias: { 'daso-webgpu/viz': './src/viz/index.ts', 'daso-webgpu': './src/index.ts' }, logLevel: 'warning',
   });
   server = await startServer(process.cwd(), { datasets: {}, extraFiles: ['examples/web/index.html', 'examples/web/dist/app.js'] });
   chromium = await launchChromium();
@@ -99,7 +99,9 @@ describe('example web app', () => {
     const files: Record<string, Buffer | string> = { 'notes.txt': 'skip me' };
     const counts = [12, 5, 2];
     counts.forEach((n, k) => { for (let i = 0; i < n; i++) files[`c${k}/${i}.bmp`] = bandImage(k, 10 * k + i); });
-    for (let i = 0; i < 12; i++) files[`unlabeled/${i}.bmp`] = bandImage(i % 3, 100 + i);
+    // Unlabeled images in class folders (labels for the pseudo-label statistics only) and a test set: every chart.
+    for (let i = 0; i < 12; i++) files[`unlabeled/c${i % 3}/${i}.bmp`] = bandImage(i % 3, 100 + i);
+    for (let i = 0; i < 6; i++) files[`test/c${i % 3}/${i}.bmp`] = bandImage(i % 3, 200 + i);
     files['c0/notes.txt'] = 'skip me too';
     const dir = folder('dataset', files);
     expect(await pick(dir)).toMatch(/3 classes \(c0, c1, c2\), 19 labeled and 12 unlabeled images, 2 other file\(s\) skipped/);
@@ -108,6 +110,13 @@ describe('example web app', () => {
     await page.waitForFunction(() => /^(trained|stopped) at step|error/.test(document.getElementById('status')!.textContent! + document.getElementById('status')!.className),
       { timeout: 400_000, polling: 500 });
     expect(await status()).toBe('trained at step 3/3: drop an image below to classify it');
+    // The live charts: loss lines, K pseudo-label recall bars, accuracy dots of the evaluations, 6 embedding dots.
+    const n = (sel: string) => page.evaluate((q) => document.querySelectorAll(q).length, sel);
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart="embedding"] svg').length > 0, { timeout: 60_000 });
+    expect(await n('[data-chart="loss"] svg')).toBeGreaterThan(0);
+    expect(await n('[data-chart="pseudo-labels"] g.daso-pl-bars [aria-label*=" recall c"]')).toBe(3);
+    expect(await n('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label]')).toBe(3 * 3); // evaluations at steps 1, 2, 3
+    expect(await n('[data-chart="embedding"] g.daso-embedding-dots circle')).toBe(6);
     const summary = await page.evaluate(() => document.getElementById('summary')!.textContent!);
     expect(summary).toMatch(/labeled per class 12 5 2 \(19 in all, imbalance 6\.0:1\); 12 unlabeled/);
     expect(summary).toMatch(/skipped 2 file\(s\) that are not images/);

@@ -31,7 +31,7 @@ const timings: Record<string, number> = {};
 /** What an installed package needs besides its declarations (dist/types/**.d.ts). */
 const FILES = [
   'LICENSE', 'README.md', 'bin/daso.mjs', 'dist/cli.js', 'dist/harness.js', 'dist/index.js', 'dist/index.js.map', 'dist/node-page.html',
-  'dist/node-page.js', 'dist/node.js', 'dist/node.js.map', 'harness.html', 'package.json',
+  'dist/node-page.js', 'dist/node.js', 'dist/node.js.map', 'dist/viz.js', 'harness.html', 'package.json',
   // `daso convert` runs these with the system's PyTorch (docs: README, "Official PyTorch checkpoints").
   'scripts/convert_official.py', 'scripts/safetensors_io.py', 'scripts/torch_reference.py',
 ];
@@ -60,7 +60,7 @@ describe('npm package', () => {
     const paths = pack.files.map((f) => f.path).sort();
     for (const f of FILES) expect(paths).toContain(f);
     const types = paths.filter((p) => p.startsWith('dist/types/'));
-    expect(types).toEqual(expect.arrayContaining(['dist/types/index.d.ts', 'dist/types/node/index.d.ts', 'dist/types/api/trainer.d.ts']));
+    expect(types).toEqual(expect.arrayContaining(['dist/types/index.d.ts', 'dist/types/node/index.d.ts', 'dist/types/viz/index.d.ts', 'dist/types/api/trainer.d.ts']));
     expect(types.every((p) => p.endsWith('.d.ts'))).toBe(true);
     expect(paths.filter((p) => !FILES.includes(p) && !p.startsWith('dist/types/'))).toEqual([]);
     expect(pack.size).toBeLessThan(2 * 1024 * 1024);
@@ -68,9 +68,9 @@ describe('npm package', () => {
 
   it('installs: both entries import, the CLI runs, puppeteer-core came as a dependency', async () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e',
-      "const m = await import('daso-webgpu'); const n = await import('daso-webgpu/node'); " +
-      'console.log(typeof m.createTrainer, typeof m.createDataSource, typeof n.launchWebGpuPage)'], { cwd: app, encoding: 'utf8' });
-    expect(out.trim()).toBe('function function function');
+      "const m = await import('daso-webgpu'); const n = await import('daso-webgpu/node'); const v = await import('daso-webgpu/viz'); " +
+      'console.log(typeof m.createTrainer, typeof m.createDataSource, typeof n.launchWebGpuPage, typeof v.LivePanel, typeof v.pseudoLabelBars)'], { cwd: app, encoding: 'utf8' });
+    expect(out.trim()).toBe('function function function function function');
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
     expect(execFileSync(join(app, 'node_modules/.bin/daso'), ['--version'], { cwd: app, encoding: 'utf8' }).trim()).toBe(`daso-webgpu ${pkg.version}`);
     expect(existsSync(join(app, 'node_modules/puppeteer-core/package.json'))).toBe(true);

@@ -1,6 +1,9 @@
 // The example web app: pick or drop a folder of images (one subfolder per class, plus `unlabeled/`), train
-// FixMatch + DASO on this page's WebGPU device with live progress, then classify a dropped image.
+// FixMatch + DASO on this page's WebGPU device with live progress and charts (daso-webgpu/viz's LivePanel: losses,
+// pseudo-label statistics, the class distributions; with a test/ subfolder also accuracies, per-class recall and the
+// feature embedding), then classify a dropped image.
 import { acquireGpu, createDataSource, createTrainer, describeAdapter, type DataSource, type Trainer, type TrainerConfig } from 'daso-webgpu';
+import { LivePanel } from 'daso-webgpu/viz';
 import { decodeImage, filesFromDrop, filesFromInput, scanFolder, type FolderFile } from './folder.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -9,6 +12,7 @@ const folderInput = $<HTMLInputElement>('folder'), queryInput = $<HTMLInputEleme
 const trainBtn = $<HTMLButtonElement>('train'), stopBtn = $<HTMLButtonElement>('stop'), saveBtn = $<HTMLButtonElement>('save');
 const steps = $<HTMLInputElement>('steps'), algorithm = $<HTMLSelectElement>('algorithm'), resize = $<HTMLSelectElement>('resize');
 const bar = $<HTMLProgressElement>('bar'), preview = $<HTMLCanvasElement>('preview');
+const panel = new LivePanel($('charts'));
 
 let device: GPUDevice | null = null;
 let files: { files: FolderFile[]; dirs: string[] } | null = null;
@@ -32,28 +36,30 @@ function setBusy(busy: boolean): void {
 }
 
 /** Reads the folder into a data source: every problem (layout, non-images, sizes) ends up in the status line. */
-async function loadData(): Promise<{ data: DataSource; skipped: string[] }> {
+async function loadData(): Promise<{ data: DataSource; test?: { images: (ImageBitmap | OffscreenCanvas)[]; labels: number[] }; skipped: string[] }> {
   const scan = scanFolder(files!.files, files!.dirs);
   const size = resize.value === 'off' ? null : Number(resize.value);
-  const all = [...scan.labeled, ...scan.unlabeled];
+  const all = [...scan.labeled, ...scan.unlabeled, ...scan.test];
+  const nL = scan.labeled.length, nU = scan.unlabeled.length;
   const images = [];
   for (let i = 0; i < all.length; i++) {
     if (i % 50 === 0) say(`decoding images ${i}/${all.length}…`);
     images.push(await decodeImage(all[i].file, all[i].path, size));
   }
-  const nL = scan.labeled.length;
   try {
     const d = createDataSource({
       labeled: { images: images.slice(0, nL), labels: scan.labeled.map((x) => x.label), names: scan.labeled.map((x) => x.path) },
-      unlabeled: scan.unlabeled.length ? { images: images.slice(nL), names: scan.unlabeled.map((x) => x.path) } : undefined,
+      unlabeled: nU ? { images: images.slice(nL, nL + nU), names: scan.unlabeled.map((x) => x.path), labels: scan.unlabeledLabels ?? undefined } : undefined,
       classNames: scan.classNames,
     });
-    return { data: d, skipped: scan.skipped };
+    const test = scan.test.length ? { images: images.slice(nL + nU), labels: scan.test.map((x) => x.label) } : undefined;
+    return { data: d, test, skipped: scan.skipped };
   } catch (e) {
     const m = (e as Error).message;
     throw new Error(/one size|square/.test(m) && size === null ? `${m} — or choose a size under "resize to"` : m);
   } finally {
-    for (const im of images) if (im instanceof ImageBitmap) im.close();
+    // The test images stay open until createTrainer has read them (train() closes them).
+    for (const im of images.slice(0, nL + nU)) if (im instanceof ImageBitmap) im.close();
   }
 }
 
@@ -83,12 +89,20 @@ async function train(): Promise<void> {
     data = loaded.data;
     showData(data, loaded.skipped);
     say('compiling the training step (seconds without a GPU)…');
-    trainer = await createTrainer({ device: device!, data, config: { steps: steps.valueAsNumber, algorithm: algorithm.value as TrainerConfig['algorithm'] } });
+    try {
+      trainer = await createTrainer({ device: device!, data, test: loaded.test, config: { steps: steps.valueAsNumber, algorithm: algorithm.value as TrainerConfig['algorithm'] } });
+    } finally {
+      for (const im of loaded.test?.images ?? []) if (im instanceof ImageBitmap) im.close();
+    }
     controller = new AbortController();
     bar.max = trainer.config.steps;
+    panel.begin(`${algorithm.value} on ${files!.files.length} files`, algorithm.value);
     const r = await trainer.run({
       signal: controller.signal,
+      onStart: (s) => panel.start(s),
+      onEval: (e) => panel.evaluation(e.record, e.features),
       onProgress: (p) => {
+        panel.log(p.record);
         bar.value = p.step;
         say(`step ${p.step}/${p.totalSteps} | loss ${p.loss.toFixed(3)} (labeled ${p.lossLabeled.toFixed(3)}, unlabeled ` +
           `${p.lossUnlabeled.toFixed(3)}, align ${p.lossAlign.toFixed(3)}) | mask ${p.maskRatio.toFixed(2)}` +

@@ -1,5 +1,7 @@
 // A dropped or picked folder -> classes: one subfolder per class (its name is the class), plus an optional
-// `unlabeled/` subfolder whose images have no label. Files that are not images are skipped and reported; a class folder
+// `unlabeled/` subfolder whose images have no label (or, to study the pseudo-labels, `unlabeled/<class>/`: the labels
+// are then only used for the pseudo-label statistics, never trained on) and an optional `test/<class>/` set that the
+// trainer evaluates (accuracy, per-class recall, the feature embedding). Files that are not images are skipped and reported; a class folder
 // without images, files outside any class folder, or fewer than two classes are errors that say what to change.
 // scanFolder is pure (tested in Node); the rest reads files through browser APIs.
 
@@ -14,12 +16,17 @@ export interface FolderScan {
   classNames: string[];
   labeled: { path: string; file: Blob; label: number }[];
   unlabeled: { path: string; file: Blob }[];
+  /** True labels of the unlabeled images when every one is in `unlabeled/<class>/`, else null. */
+  unlabeledLabels: number[] | null;
+  /** `test/<class>/` images. */
+  test: { path: string; file: Blob; label: number }[];
   /** Paths of files that are not images (by extension), left out. */
   skipped: string[];
 }
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'avif'];
 export const UNLABELED = 'unlabeled';
+export const TEST = 'test';
 
 const isImage = (path: string) => IMAGE_EXTENSIONS.includes(path.slice(path.lastIndexOf('.') + 1).toLowerCase());
 const isHidden = (seg: string) => seg.startsWith('.');
@@ -43,7 +50,8 @@ export function scanFolder(files: readonly FolderFile[], dirs: readonly string[]
     throw new Error(`${loose.length} image(s) are not inside a class folder (${loose.slice(0, 3).join(', ')}${loose.length > 3 ? ', ...' : ''}): ` +
       `put each image in a subfolder named after its class, or unlabeled images in '${UNLABELED}/'`);
   }
-  const folders = new Map<string, { path: string; file: Blob }[]>();
+  // sub: the subfolder under the class folder ('dog' of unlabeled/dog/1.png), which names the class in unlabeled/ and test/.
+  const folders = new Map<string, { path: string; file: Blob; sub?: string }[]>();
   const skipped: string[] = [];
   for (const d of dirParts) if (d.length === 1 && !isHidden(d[0])) folders.set(d[0], folders.get(d[0]) ?? []);
   parts.forEach((p, i) => {
@@ -53,11 +61,14 @@ export function scanFolder(files: readonly FolderFile[], dirs: readonly string[]
     }
     const list = folders.get(p[0]) ?? [];
     folders.set(p[0], list);
-    if (isImage(visible[i].path)) list.push({ path: visible[i].path, file: visible[i].file });
+    if (isImage(visible[i].path)) list.push({ path: visible[i].path, file: visible[i].file, ...(p.length >= 3 ? { sub: p[1] } : {}) });
     else skipped.push(visible[i].path);
   });
+  const reserved = (n: string) => n.toLowerCase() === UNLABELED || n.toLowerCase() === TEST;
   const unlabeled = [...folders].filter(([name]) => name.toLowerCase() === UNLABELED).flatMap(([, l]) => l);
-  const classNames = [...folders.keys()].filter((n) => n.toLowerCase() !== UNLABELED).sort();
+  const classNames = [...folders.keys()].filter((n) => !reserved(n)).sort();
+  /** The class of a file in `<reserved>/<class>/...`, or -1 when it is not in a known class folder. */
+  const classOf = (f: { sub?: string }) => (f.sub === undefined ? -1 : classNames.indexOf(f.sub));
   for (const name of classNames) {
     if (!folders.get(name)!.length) {
       throw new Error(`class folder '${name}' has no images (${IMAGE_EXTENSIONS.join(', ')}): add some, or remove the folder`);
@@ -67,8 +78,16 @@ export function scanFolder(files: readonly FolderFile[], dirs: readonly string[]
     throw new Error(`found ${classNames.length} class folder(s)${classNames.length ? ` ('${classNames[0]}')` : ''}: a classifier needs at least 2, ` +
       `one subfolder per class`);
   }
-  const labeled = classNames.flatMap((name, label) => folders.get(name)!.map((f) => ({ ...f, label })));
-  return { classNames, labeled, unlabeled, skipped };
+  const plain = (f: { path: string; file: Blob }) => ({ path: f.path, file: f.file });
+  const labeled = classNames.flatMap((name, label) => folders.get(name)!.map((f) => ({ ...plain(f), label })));
+  const uLabels = unlabeled.map(classOf);
+  const test = [...folders].filter(([name]) => name.toLowerCase() === TEST).flatMap(([, l]) => l).map((f) => ({ ...plain(f), label: classOf(f) }));
+  const stray = test.filter((f) => f.label < 0);
+  if (stray.length) {
+    throw new Error(`${stray.length} test image(s) are not in a class folder under '${TEST}/' (${stray.slice(0, 3).map((f) => f.path).join(', ')}): ` +
+      `use ${TEST}/<class>/ with the class folder names (${classNames.join(', ')})`);
+  }
+  return { classNames, labeled, unlabeled: unlabeled.map(plain), unlabeledLabels: uLabels.length && uLabels.every((l) => l >= 0) ? uLabels : null, test, skipped };
 }
 
 /** The files of an <input type="file" webkitdirectory>. */

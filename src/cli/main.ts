@@ -56,6 +56,11 @@ const COMMANDS: Record<string, string> = {
       a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
       (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.`,
   convert: CONVERT_USAGE,
+  report: `report RUN_DIR [RUN_DIR ...] [--out FILE]
+      one self-contained HTML file (inline SVG charts, no scripts, no network) comparing training runs: final table
+      (mean ± std over seeds), losses, accuracy, per-class recall, pseudo-label recall / precision, m_hat, DASO's v,
+      a UMAP of saved features (default FILE: report.html here); a folder it cannot read is named on stderr and left
+      out; exit 2 when no run could be read`,
   serve: `serve [--port N]
       serve the harness page on 127.0.0.1 (default port 8080)`,
 };
@@ -156,6 +161,27 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'convert': {
       process.stdout.write(runConvert(ROOT, parseConvertArgs(rest)));
+      return;
+    }
+    case 'report': {
+      const dirs = rest.filter((a, i) => !a.startsWith('--') && rest[i - 1] !== '--out');
+      let f: Record<string, string | number | boolean>;
+      try {
+        f = parseFlags(rest.filter((a) => !dirs.includes(a)), { out: 'string' });
+      } catch (e) {
+        process.stderr.write(`daso report: ${(e as Error).message}\nusage: daso ${COMMANDS.report}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      // Imported here: Plot, linkedom and UMAP are only evaluated by this command.
+      const { runReport } = await import('./report.js');
+      const r = dirs.length ? runReport({ dirs, out: resolve((f.out as string | undefined) ?? 'report.html') }) : null;
+      if (!r?.reported) {
+        process.stderr.write(dirs.length ? 'daso report: no run could be read; nothing written\n' : `daso report: give at least one RUN_DIR\nusage: daso ${COMMANDS.report}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.stdout.write(`wrote ${r.out} (${r.reported} run${r.reported > 1 ? 's' : ''})\n`);
       return;
     }
     case 'serve': {

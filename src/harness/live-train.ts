@@ -1,7 +1,9 @@
 // "Train live": the harness page's training section for a person with a browser. It loads Fashion-MNIST from the dev
 // server's read-only /datasets/ folder, builds the config from a preset and the form through parseTrainConfig (bad
 // values show its error), runs train() on the page's GPU device and shows what `daso train` prints: a progress line,
-// a loss / mask-ratio chart and one table row per evaluation. Checkpoints stay in memory as safetensors bytes (the
+// the charts of `daso report` drawn live (src/viz/live-panel.ts: losses, accuracies, per-class recall, pseudo-label
+// recall/precision, m_hat, v, the feature embedding; a second run's metrics.jsonl can be loaded beside it) and one
+// table row per evaluation. Checkpoints stay in memory as safetensors bytes (the
 // latest one is downloadable); Stop aborts between steps with a checkpoint of the steps done; a downloaded checkpoint
 // resumes like `daso train --resume` (the config comes from the checkpoint's metadata).
 import type { ImageDataset } from '../data/dataset.js';
@@ -13,6 +15,9 @@ import { validateCheckpoint } from '../train/checkpoint-check.js';
 import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { train, type EvalRecord, type TrainEvent } from '../train/trainer.js';
 import { loadFashionMnist } from './batch-grid.js';
+import { LivePanel } from '../viz/live-panel.js';
+import type { FeatureSet } from '../viz/embedding-chart.js';
+import { METRICS_FORMAT } from '../train/metrics-record.js';
 
 /** The latest checkpoint of the page's run, as the download button would save it. */
 export interface LiveCheckpoint {
@@ -36,14 +41,6 @@ interface Resume {
   metadata: Record<string, string>;
   config: TrainConfig;
   step: number;
-}
-
-interface Point {
-  step: number;
-  loss: number;
-  loss_u: number;
-  loss_align: number;
-  mask_ratio: number;
 }
 
 const STOPPING = 'stopping at the next step boundary (steps already queued on the GPU finish first)…';
@@ -77,91 +74,28 @@ function testSubset(ds: ImageDataset, perClass: number): ImageDataset {
   return { ...ds, name: `${ds.name} (${perClass} per class)`, images, labels: Int32Array.from(idx, (i) => ds.labels[i]), n: idx.length };
 }
 
-const SERIES: { key: keyof Point; label: string; color: string; right?: boolean }[] = [
-  { key: 'loss', label: 'loss', color: '#1f77b4' },
-  { key: 'loss_u', label: 'loss_u', color: '#ff7f0e' },
-  { key: 'loss_align', label: 'loss_align', color: '#2ca02c' },
-  { key: 'mask_ratio', label: 'mask ratio (right axis)', color: '#d62728', right: true },
-];
-
-/** Losses on the left axis (0..max), the mask ratio on the right (0..1); plain 2D canvas. */
-function drawChart(canvas: HTMLCanvasElement, pts: Point[]): void {
-  const g = canvas.getContext('2d');
-  if (!g) return;
-  const W = canvas.width, H = canvas.height, L = 48, R = 40, T = 24, B = 22;
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, W, H);
-  g.strokeStyle = '#999';
-  g.lineWidth = 1;
-  g.strokeRect(L, T, W - L - R, H - T - B);
-  g.font = '11px ui-monospace, monospace';
-  g.textBaseline = 'middle';
-  let lx = L;
-  for (const s of SERIES) {
-    g.fillStyle = s.color;
-    g.fillRect(lx, 8, 12, 3);
-    g.fillStyle = '#333';
-    g.fillText(s.label, lx + 16, 10);
-    lx += 24 + g.measureText(s.label).width;
-  }
-  if (!pts.length) {
-    g.fillStyle = '#999';
-    g.fillText('no progress yet', L + 8, T + 14);
-    return;
-  }
-  const s0 = pts[0].step, s1 = pts[pts.length - 1].step;
-  const lo = s0 === s1 ? s0 - 1 : s0, hi = s0 === s1 ? s1 + 1 : s1;
-  const finite = pts.flatMap((p) => [p.loss, p.loss_u, p.loss_align]).filter(Number.isFinite);
-  const yMax = Math.max(1e-6, ...finite) * 1.05;
-  const x = (step: number) => L + ((step - lo) / (hi - lo)) * (W - L - R);
-  const y = (v: number, right: boolean) => H - B - (Math.max(0, v) / (right ? 1 : yMax)) * (H - T - B);
-  g.fillStyle = '#333';
-  g.textAlign = 'right';
-  g.fillText(yMax.toPrecision(3), L - 4, T);
-  g.fillText('0', L - 4, H - B);
-  g.textAlign = 'left';
-  g.fillText('1', W - R + 4, T);
-  g.fillText('0', W - R + 4, H - B);
-  g.textAlign = 'center';
-  g.fillText(`step ${s0}`, x(s0), H - B + 12);
-  if (s1 !== s0) g.fillText(`${s1}`, x(s1), H - B + 12);
-  g.textAlign = 'left';
-  for (const s of SERIES) {
-    g.strokeStyle = g.fillStyle = s.color;
-    g.setLineDash(s.right ? [4, 3] : []);
-    g.beginPath();
-    let started = false;
-    for (const p of pts) {
-      const v = p[s.key];
-      if (!Number.isFinite(v)) { started = false; continue; }
-      if (started) g.lineTo(x(p.step), y(v, !!s.right));
-      else g.moveTo(x(p.step), y(v, !!s.right));
-      started = true;
-    }
-    g.stroke();
-    for (const p of pts) if (Number.isFinite(p[s.key])) g.fillRect(x(p.step) - 1.5, y(p[s.key], !!s.right) - 1.5, 3, 3);
-  }
-  g.setLineDash([]);
-}
-
 /** Wires the "Train live" section of harness.html; returns access to the latest checkpoint (for window.daso). */
 export function wireLiveTrain(rt: Runtime): LiveTrain {
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
   const preset = $<HTMLSelectElement>('lt-preset'), algorithm = $<HTMLSelectElement>('lt-algorithm');
   const steps = $<HTMLInputElement>('lt-steps'), evalEvery = $<HTMLInputElement>('lt-eval-every'), seed = $<HTMLInputElement>('lt-seed');
   const testLimit = $<HTMLInputElement>('lt-test-limit'), resumeInput = $<HTMLInputElement>('lt-resume');
+  const logEvery = $<HTMLInputElement>('lt-log-every'), warmup = $<HTMLInputElement>('lt-warmup'), compareInput = $<HTMLInputElement>('lt-compare');
   const startBtn = $<HTMLButtonElement>('lt-start'), stopBtn = $<HTMLButtonElement>('lt-stop'), download = $<HTMLButtonElement>('lt-download');
   const status = $('lt-status'), info = $('lt-info'), ckNote = $('lt-checkpoint');
-  const canvas = $<HTMLCanvasElement>('lt-chart'), table = $<HTMLTableElement>('lt-evals');
+  const chartsDiv = $('lt-charts'), table = $<HTMLTableElement>('lt-evals'), compareNote = $('lt-compare-note');
   let latest: LiveCheckpoint | null = null;
   const api: LiveTrain = { latest: () => latest };
   if (!preset || !algorithm || !steps || !evalEvery || !seed || !testLimit || !resumeInput || !startBtn || !stopBtn || !download ||
-    !status || !info || !ckNote || !canvas || !table) return api;
+    !status || !info || !ckNote || !chartsDiv || !table || !logEvery || !warmup || !compareInput || !compareNote) return api;
 
-  const configInputs = [preset, algorithm, steps, evalEvery, seed];
+  const configInputs = [preset, algorithm, steps, evalEvery, seed, logEvery, warmup];
+  const panel = new LivePanel(chartsDiv);
+  // A software adapter (SwiftShader) evaluates about 100 images a second: a smaller default evaluation keeps the page
+  // responsive there (the whole test set stays one edit away).
+  if (rt.info?.isFallbackAdapter && testLimit.value === '0') testLimit.value = '20';
   let resume: Resume | null = null;
   let controller: AbortController | null = null;
-  let points: Point[] = [];
   let classNames: string[] = [];
 
   const setStatus = (state: LiveState, text: string) => {
@@ -183,6 +117,22 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
     steps.value = String(c.max_iter);
     evalEvery.value = String(c.train.eval_every);
     seed.value = String(c.train.seed);
+    logEvery.value = String(c.train.log_every);
+    warmup.value = String(c.daso.warmup);
+  };
+
+  compareInput.onchange = async () => {
+    const file = compareInput.files?.[0];
+    if (!file) { panel.clearCompare(); compareNote.textContent = ''; return; }
+    try {
+      const skipped = panel.compare(file.name.replace(/\.jsonl$/, ''), await file.text());
+      compareNote.textContent = `comparing with ${file.name}${skipped.length ? ` (${skipped.length} line(s) skipped: ${skipped[0]})` : ''}`;
+      compareNote.style.color = '';
+    } catch (e) {
+      compareInput.value = '';
+      compareNote.textContent = `cannot compare: ${(e as Error).message}`;
+      compareNote.style.color = '#b00';
+    }
   };
 
   for (const k of livePresets()) preset.add(new Option(k, k));
@@ -276,7 +226,8 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
         ...structuredClone(PRESETS[preset.value]),
         algorithm: algorithm.value,
         max_iter: steps.valueAsNumber,
-        train: { ...PRESETS[preset.value]?.train, eval_every: evalEvery.valueAsNumber, seed: seed.valueAsNumber },
+        train: { ...PRESETS[preset.value]?.train, eval_every: evalEvery.valueAsNumber, seed: seed.valueAsNumber, log_every: logEvery.valueAsNumber },
+        daso: { ...PRESETS[preset.value]?.daso, warmup: warmup.valueAsNumber },
       });
       perClass = testLimit.valueAsNumber;
       if (!Number.isInteger(perClass) || perClass < 0) {
@@ -291,8 +242,8 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
     const run = `${config.name}-${config.algorithm}-seed${config.train.seed}`;
     const from = resume;
     setIdle(true);
-    points = [];
-    drawChart(canvas, points);
+    panel.begin(run, config.algorithm);
+    let features: FeatureSet | null = null;
     table.replaceChildren();
     info.textContent = '';
     const say = (state: LiveState, text: string) =>
@@ -313,6 +264,7 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
       const emit = (e: TrainEvent) => {
         switch (e.type) {
           case 'start':
+            panel.start({ kind: 'start', format: METRICS_FORMAT, step: e.startStep, algorithm: config.algorithm, split: e.split });
             info.textContent = `${run}: ${config.algorithm} on ${trainSet.name} (${trainSet.n} train, ${test.n} test), ` +
               `WRN-${config.model.depth}-${config.model.width}, ${config.max_iter} steps | labeled per class ${e.split.labeled.join(' ')} | ` +
               `unlabeled per class ${e.split.unlabeled.join(' ')} | ${e.params} parameters, ${e.dispatches} dispatches per step in one ` +
@@ -320,14 +272,15 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
             say('running', `step ${e.startStep}/${config.max_iter} | running (progress every ${config.train.log_every} steps)…`);
             break;
           case 'progress':
-            points.push({ step: e.step, loss: e.loss, loss_u: e.loss_u, loss_align: e.loss_align, mask_ratio: e.mask_ratio });
-            drawChart(canvas, points);
+            panel.log({ kind: 'log', step: e.step, loss: e.loss, loss_cls: e.loss_cls, loss_u: e.loss_u, loss_align: e.loss_align,
+              mask_ratio: e.mask_ratio, daso_active: e.daso_active, pl: e.pl });
             say('running', `step ${e.step}/${config.max_iter} | loss ${e.loss.toFixed(4)} (cls ${e.loss_cls.toFixed(4)} u ${e.loss_u.toFixed(4)} ` +
               `align ${e.loss_align.toFixed(4)}) | mask ${e.mask_ratio.toFixed(2)}${e.daso_active ? ' | DASO on' : ''} | ` +
               `${e.steps_per_s.toFixed(3)} steps/s | ETA ${fmtTime(e.eta_s)}`);
             break;
           case 'eval':
             addRow(e.record, false);
+            panel.evaluation(e.record, features);
             break;
           case 'checkpoint':
             break; // saveCheckpoint below keeps the bytes
@@ -349,6 +302,11 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
           const step = stepOf(tensors);
           setLatest({ name: `${run}-step${step}.safetensors`, step, bytes: writeSafetensors(tensors, metadata), tensors: Object.keys(tensors) });
         },
+        // Kept in memory for the embedding chart (the evaluation's event follows).
+        async saveFeatures(t) {
+          const [n, d] = t.features.shape;
+          features = { features: t.features.data as Float32Array, n, d, labels: Array.from(t.labels.data as BigInt64Array, Number), pred: Array.from(t.pred.data as BigInt64Array, Number) };
+        },
         signal: ac.signal,
       }, from?.tensors ?? null, from?.metadata ?? null);
     } catch (e) {
@@ -359,7 +317,6 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
     }
   };
 
-  drawChart(canvas, points);
   setIdle(false);
   setStatus('idle', '');
   return api;
