@@ -68,6 +68,8 @@ describe.skipIf(!HAVE_DATA)('train live (harness page)', () => {
     await setValue(p, 'lt-steps', '2');
     await setValue(p, 'lt-eval-every', '2');
     await setValue(p, 'lt-seed', '0');
+    // A software adapter gets a small evaluation by default (the whole test set takes minutes on SwiftShader).
+    expect(await p.$eval('#lt-test-limit', (el) => (el as HTMLInputElement).value)).toBe('20');
     await setValue(p, 'lt-test-limit', '10');
     await p.click('#lt-start');
     const end = await waitState(p, ['done', 'stopped', 'error']);
@@ -85,6 +87,20 @@ describe.skipIf(!HAVE_DATA)('train live (harness page)', () => {
       for (const c of r.cells.slice(2)) expect(Number(c)).toBeGreaterThanOrEqual(0);
     }
     expect(await p.$$eval('#lt-evals thead th', (ths) => ths.length)).toBe(15);
+    // The live charts (src/viz/live-panel.ts) drew this run: the loss window, 3 accuracy dots and 10 recall cells of
+    // the evaluation at step 2, and the embedding of the 100 evaluated images' features.
+    const n = (sel: string) => p.evaluate((q) => document.querySelectorAll(q).length, sel);
+    await p.waitForFunction(() => document.querySelectorAll('[data-chart="embedding"] svg').length > 0, { timeout: 120_000 });
+    expect(await n('[data-chart="loss"] svg')).toBeGreaterThan(0);
+    expect(await n('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label]')).toBe(3);
+    expect(await n('[data-chart="recall"] g.daso-recall-strip rect')).toBe(10);
+    expect(await n('[data-chart="embedding"] g.daso-embedding-dots circle')).toBe(100);
+    // A second run's metrics.jsonl (a committed FixMatch run) is drawn beside it.
+    const compare = (await p.$('#lt-compare')) as ElementHandle<HTMLInputElement>;
+    await compare.uploadFile('bench/results/experiment-fashion-mnist-lt-runs/exp-fixmatch-seed0/metrics.jsonl');
+    await p.waitForFunction(() => /comparing with metrics.jsonl/.test(document.getElementById('lt-compare-note')?.textContent ?? ''), { timeout: 30_000 });
+    await p.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label]').length > 3, { timeout: 30_000 });
+    expect(await n('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label^="metrics "]')).toBe(3 * 6);
     expect(await p.$eval('#lt-start', (el) => (el as HTMLButtonElement).disabled)).toBe(false);
     expect(await p.$eval('#lt-stop', (el) => (el as HTMLButtonElement).disabled)).toBe(true);
 
