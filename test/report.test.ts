@@ -2,7 +2,7 @@
 // two seeds each; test/helpers/fake-run.ts) opened in headless Chromium from a file:// URL, with no console error and
 // no request besides the file itself, and every chart's marks counted against the data they must be bound to; then
 // bad input (no metrics.jsonl, a truncated last line, another class count, a missing folder): each named on stderr,
-// the report still written for the rest, exit 2 when nothing could be read.
+// the report still written for the rest, exit 1 when nothing could be read.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -162,20 +162,20 @@ describe('daso report', () => {
     }
   });
 
-  it('no readable run: exit 2, nothing written; no RUN_DIR or an unknown flag: exit 2 with the usage', () => {
+  it('no readable run: exit 1, nothing written; no RUN_DIR or an unknown flag: exit 1 with the usage (as every command)', () => {
     const empty = join(work, 'empty');
     mkdirSync(empty);
     const out = join(work, 'none.html');
     const r = report([empty], out);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${empty}: no metrics.jsonl`);
     expect(r.stderr).toContain('no run could be read');
     expect(r.html).toBeNull();
     const u = daso(['report']);
-    expect(u.status).toBe(2);
+    expect(u.status).toBe(1);
     expect(u.stderr).toContain('usage: daso report RUN_DIR');
     const f = daso(['report', empty, '--bogus']);
-    expect(f.status).toBe(2);
+    expect(f.status).toBe(1);
     expect(f.stderr).toContain("unknown flag '--bogus'");
     expect(daso(['report', '--help']).stdout).toContain('usage: daso report RUN_DIR');
   });

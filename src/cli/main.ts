@@ -170,7 +170,7 @@ async function main(argv: string[]): Promise<void> {
         f = parseFlags(rest.filter((a) => !dirs.includes(a)), { out: 'string' });
       } catch (e) {
         process.stderr.write(`daso report: ${(e as Error).message}\nusage: daso ${COMMANDS.report}\n`);
-        process.exitCode = 2;
+        process.exitCode = 1;
         return;
       }
       // Imported here: Plot, linkedom and UMAP are only evaluated by this command.
@@ -178,7 +178,7 @@ async function main(argv: string[]): Promise<void> {
       const r = dirs.length ? runReport({ dirs, out: resolve((f.out as string | undefined) ?? 'report.html') }) : null;
       if (!r?.reported) {
         process.stderr.write(dirs.length ? 'daso report: no run could be read; nothing written\n' : `daso report: give at least one RUN_DIR\nusage: daso ${COMMANDS.report}\n`);
-        process.exitCode = 2;
+        process.exitCode = 1;
         return;
       }
       process.stdout.write(`wrote ${r.out} (${r.reported} run${r.reported > 1 ? 's' : ''})\n`);
