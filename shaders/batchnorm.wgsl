@@ -14,6 +14,9 @@
 //   dx = gamma*invstd * (dy - dbeta/n - xhat*dgamma/n).
 // Welford/Chan, not E[x^2]-E[x]^2: with |mean| >> std the latter loses every digit in f32 (test/batchnorm.test.ts).
 //
+// Variants (src/gpu/kernel.ts preprocessWgsl: wgsl-preprocessor's conditional lines on flags the launcher passes):
+// SUBGROUPS = the reductions of the partial and merge passes use subgroupAdd (see reduce_chan / reduce_sum).
+//
 // The _v4 entry points (H*W a multiple of 4) move vec4s; a vec4 never crosses a channel row because rows are H*W long.
 //
 // Bindings, per entry point (' = written). A binding number is reused by variables that no single entry point uses
@@ -26,6 +29,10 @@
 //   bwd_partial    x         partials'    mean         invstd         dy
 //   bwd_merge      partials  dgamma'      dbeta'
 //   bwd_apply      x         dx'          mean         invstd         dy             gamma  dgamma  dbeta
+
+#if SUBGROUPS
+enable subgroups;
+#endif
 
 override N: u32;
 override C: u32;
@@ -69,8 +76,69 @@ fn chan(a: vec3f, b: vec3f) -> vec3f {
 
 fn group_id(wid: vec3u, nwg: vec3u) -> u32 { return wid.y * nwg.x + wid.x; }
 
+#if SUBGROUPS
+// Subgroup variant (device feature 'subgroups'; src/kernels/batchnorm.ts says when it is the default): each
+// subgroup reduces its lanes with subgroupAdd; its lowest lane (leader = subgroupMin(lid): no assumption on how
+// local_invocation_index maps to subgroups) writes the subgroup's result to sh[leader] and sets bit `leader` of the
+// `leaders` mask (atomicOr: order-free, so the mask is deterministic); then thread 0 merges the leaders' slots in
+// increasing lid order, one per subgroup (2 at subgroup size 32, 16 at SwiftShader's 4). 2 barriers instead of the
+// tree's log2(WG) + 1.
+// Determinism: for a fixed subgroup size the lane grouping and subgroupAdd's order are fixed, so results are
+// bit-for-bit reproducible on one device. With another subgroup size (another GPU, or a driver that picks the size
+// per pipeline) the values are added in another order: the statistics then differ in the last bits (f32 rounding of
+// a different summation tree), never more; the plain variant's tree is the same on every device.
+var<workgroup> leaders: array<atomic<u32>, (WG + 31u) / 32u>;  // zero at workgroup start (WGSL zero-initialises)
+
+fn mark_leader(lid: u32, v: vec3f) {
+  sh[lid] = v;
+  atomicOr(&leaders[lid / 32u], 1u << (lid % 32u));
+}
+
+// Chan merge of the subgroup's (count, mean, M2) as sums: n = sum n_i, mean = k + sum n_i (m_i - k) / n with k the
+// first lane's mean (a shift against cancellation when |mean| >> std), M2 = sum (M2_i + n_i (m_i - mean)^2).
+fn reduce_chan(lid: u32, s: vec3f) {
+  let n = subgroupAdd(s.x);
+  let k = subgroupBroadcastFirst(s.y);
+  let dm = subgroupAdd(s.x * (s.y - k));
+  let mu = select(k, k + dm / n, n > 0.0);
+  let d = s.y - mu;
+  let m2 = subgroupAdd(s.z + s.x * d * d);
+  if (lid == subgroupMin(lid)) { mark_leader(lid, vec3f(n, mu, m2)); }
+  workgroupBarrier();
+  if (lid == 0u) {
+    var t = vec3f(0.0);
+    for (var w = 0u; w < (WG + 31u) / 32u; w++) {
+      var m = atomicLoad(&leaders[w]);
+      while (m != 0u) {
+        t = chan(t, sh[w * 32u + firstTrailingBit(m)]);
+        m &= m - 1u;
+      }
+    }
+    sh[0] = t;
+  }
+  workgroupBarrier();
+}
+
+fn reduce_sum(lid: u32, s: vec3f) {
+  let t = subgroupAdd(s);
+  if (lid == subgroupMin(lid)) { mark_leader(lid, t); }
+  workgroupBarrier();
+  if (lid == 0u) {
+    var a = vec3f(0.0);
+    for (var w = 0u; w < (WG + 31u) / 32u; w++) {
+      var m = atomicLoad(&leaders[w]);
+      while (m != 0u) {
+        a += sh[w * 32u + firstTrailingBit(m)];
+        m &= m - 1u;
+      }
+    }
+    sh[0] = a;
+  }
+  workgroupBarrier();
+}
+#else
 // Tree-merges sh[0..WG) into sh[0] (every thread calls it: it holds barriers).
-fn tree_chan(lid: u32, s: vec3f) {
+fn reduce_chan(lid: u32, s: vec3f) {
   sh[lid] = s;
   for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
@@ -80,7 +148,7 @@ fn tree_chan(lid: u32, s: vec3f) {
 }
 
 // Tree-sums sh[0..WG).xy into sh[0].
-fn tree_sum(lid: u32, s: vec3f) {
+fn reduce_sum(lid: u32, s: vec3f) {
   sh[lid] = s;
   for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
@@ -88,6 +156,7 @@ fn tree_sum(lid: u32, s: vec3f) {
   }
   workgroupBarrier();
 }
+#endif
 
 // Offset of value j (0 <= j < N*HW, in units of VEC-wide values) of channel c.
 fn chan_index(j: u32, c: u32, hwv: u32) -> u32 {
@@ -112,7 +181,7 @@ fn fwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       s.z += d * (v - s.y);
     }
   }
-  tree_chan(lid, s);
+  reduce_chan(lid, s);
   if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = sh[0].z; }
 }
 
@@ -137,7 +206,7 @@ fn fwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     }
   }
   let s = chan(chan(vec3f(cnt, m.x, m2.x), vec3f(cnt, m.y, m2.y)), chan(vec3f(cnt, m.z, m2.z), vec3f(cnt, m.w, m2.w)));
-  tree_chan(lid, s);
+  reduce_chan(lid, s);
   if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = sh[0].z; }
 }
 
@@ -150,7 +219,7 @@ fn fwd_merge(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     let o = (c * P + p) * 3u;
     s = chan(s, vec3f(partials[o], partials[o + 1u], partials[o + 2u]));
   }
-  tree_chan(lid, s);
+  reduce_chan(lid, s);
   if (lid == 0u) {
     let t = sh[0];
     dst[c] = t.y;
@@ -209,7 +278,7 @@ fn bwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       s += vec3f(g, g * (x[o] - mu) * is, 0.0);
     }
   }
-  tree_sum(lid, s);
+  reduce_sum(lid, s);
   if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = 0.0; }
 }
 
@@ -233,7 +302,7 @@ fn bwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     }
   }
   let one = vec4f(1.0);
-  tree_sum(lid, vec3f(dot(sg, one), dot(sgx, one), 0.0));
+  reduce_sum(lid, vec3f(dot(sg, one), dot(sgx, one), 0.0));
   if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = 0.0; }
 }
 
@@ -247,7 +316,7 @@ fn bwd_merge(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     let o = (c * P + p) * 3u;
     s += vec3f(partials[o], partials[o + 1u], 0.0);
   }
-  tree_sum(lid, s);
+  reduce_sum(lid, s);
   if (lid == 0u) { dst[c] = sh[0].y; dst2[c] = sh[0].x; }
 }
 

@@ -1,4 +1,5 @@
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../../src/kernels/batchnorm.js';
+import { deviceFeatures } from '../../src/gpu/kernel.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { random, type BenchCase } from './util.js';
 
@@ -10,15 +11,31 @@ function channelTensors(rt: Runtime, C: number) {
 
 const label = (s: number[]) => `N=${s[0]} C=${s[1]} ${s[2]}x${s[3]}`;
 
-function train(shape: number[]): BenchCase {
+/** The statistics variant of a case: plain (workgroup-memory tree; the row names of earlier results) or subgroups
+ * (subgroupAdd). Forced either way, whatever the device's default. A device without the 'subgroups' feature runs the
+ * plain variant in the subgroups rows and says so in the row's shape (the bench has no skip). */
+function variant(shape: string, subgroups: boolean) {
+  let note = subgroups ? ', subgroups' : '';
+  return {
+    get shape() { return `${shape}${note})`; },
+    subgroups(rt: Runtime): boolean {
+      const ok = !subgroups || deviceFeatures(rt.device).subgroups;
+      if (!ok) note = ', subgroups: NOT on this device, plain ran';
+      return subgroups && ok;
+    },
+  };
+}
+
+function train(shape: number[], subgroups = false): BenchCase {
+  const v = variant(`${label(shape)} (partial+merge+apply`, subgroups);
   return {
     kernel: 'batchnorm_forward',
-    shape: `${label(shape)} (partial+merge+apply)`,
+    get shape() { return v.shape; },
     build(rt) {
       const C = shape[1];
       const t = channelTensors(rt, C);
       return batchnormForwardTrain(random(rt, shape, 'x'), t.gamma, t.beta, t.runningMean, t.runningVar, rt.tensor(shape),
-        rt.tensor([C]), rt.tensor([C]), rt.tensor(batchnormScratchShape(shape)));
+        rt.tensor([C]), rt.tensor([C]), rt.tensor(batchnormScratchShape(shape)), { subgroups: v.subgroups(rt) });
     },
   };
 }
@@ -34,10 +51,11 @@ function evalMode(shape: number[]): BenchCase {
   };
 }
 
-function backward(shape: number[]): BenchCase {
+function backward(shape: number[], subgroups = false): BenchCase {
+  const v = variant(`${label(shape)} (partial+merge+apply`, subgroups);
   return {
     kernel: 'batchnorm_backward',
-    shape: `${label(shape)} (partial+merge+apply)`,
+    get shape() { return v.shape; },
     build(rt) {
       const C = shape[1];
       const invstd = rt.upload(new Float32Array(C).fill(1), [C], 'f32', 'invstd');
@@ -51,7 +69,9 @@ function backward(shape: number[]): BenchCase {
 const SHAPES = [[64, 32, 32, 32], [64, 64, 16, 16], [64, 128, 8, 8], [320, 32, 32, 32]];
 
 export const batchnormCases: BenchCase[] = [
-  ...SHAPES.map(train),
-  ...SHAPES.map(backward),
+  ...SHAPES.map((s) => train(s)),
+  ...SHAPES.map((s) => train(s, true)),
+  ...SHAPES.map((s) => backward(s)),
+  ...SHAPES.map((s) => backward(s, true)),
   evalMode([64, 32, 32, 32]),
 ];

@@ -8,6 +8,14 @@ export interface AdapterReport {
   description: string;
   isFallbackAdapter: boolean;
   timestamps: boolean;
+  /** The device has the 'subgroups' feature (requested when the adapter offers it): kernels may use subgroup
+   * reductions (src/kernels/batchnorm.ts picks its variant from `deviceFeatures`). */
+  subgroups: boolean;
+  /** Subgroup sizes the adapter reports (0 when unknown or without subgroups). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+  /** The device has 'shader-f16' (requested when offered; no kernel has an f16 variant yet). */
+  f16: boolean;
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   maxComputeWorkgroupStorageSize: number;
@@ -47,12 +55,14 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuContext>
     throw new Error(`the adapter is a software fallback (${ai.vendor} ${ai.architecture}) but a hardware GPU was required`);
   }
   const timestamps = adapter.features.has('timestamp-query');
+  // Optional features, each requested only when the adapter offers it: without them the device is the same as before.
+  const optional = (['subgroups', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const L = adapter.limits;
   // Ask for the adapter's maxima of the limits that bound our buffers and workgroups: the defaults (128 MiB per
   // binding, 256 MiB per buffer) are too small for batch-320 activations of WRN-28-2 stage 1 (~42 MB each is fine,
   // but the split-K partial sums and dataset buffers are not).
   const device = await adapter.requestDevice({
-    requiredFeatures: timestamps ? ['timestamp-query'] : [],
+    requiredFeatures: [...(timestamps ? ['timestamp-query' as GPUFeatureName] : []), ...optional],
     requiredLimits: {
       maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
       maxBufferSize: L.maxBufferSize,
@@ -81,6 +91,10 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuContext>
     description: ai.description,
     isFallbackAdapter: isFallback,
     timestamps,
+    subgroups: device.features.has('subgroups'),
+    subgroupMinSize: device.features.has('subgroups') ? Number((ai as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
+    subgroupMaxSize: device.features.has('subgroups') ? Number((ai as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize ?? 0) : 0,
+    f16: device.features.has('shader-f16'),
     maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     maxBufferSize: device.limits.maxBufferSize,
     maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
@@ -91,5 +105,6 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuContext>
 
 export function describeAdapter(info: AdapterReport): string {
   return `${info.vendor || 'unknown vendor'} / ${info.architecture || 'unknown architecture'}` +
-    `${info.isFallbackAdapter ? ' (fallback adapter)' : ''}, timestamp-query ${info.timestamps ? 'yes' : 'no'}`;
+    `${info.isFallbackAdapter ? ' (fallback adapter)' : ''}, timestamp-query ${info.timestamps ? 'yes' : 'no'}` +
+    `, subgroups ${info.subgroups ? `yes (${info.subgroupMinSize}-${info.subgroupMaxSize})` : 'no'}, shader-f16 ${info.f16 ? 'yes' : 'no'}`;
 }

@@ -8,17 +8,30 @@
 // Shapes are override constants, not uniforms: the training step's shapes are static, and constant loop bounds let
 // the compiler unroll and fold the index math (SwiftShader's JIT and real GPUs both benefit). Values that change
 // between replays of a recorded step (learning rate, EMA decay) are uniforms.
+//
+// Variants by device feature (issue 15): `enable` directives are textual, so a kernel whose code differs by feature
+// (e.g. subgroup reductions) gives `source` as a function of its parameters, which runs `preprocessWgsl` (the
+// wgsl-preprocessor `#if`) over one .wgsl file, and names the variant with `variant(p)`; the variant is part of the
+// cache key. Launchers choose the variant from `deviceFeatures(device)` (or the caller forces one).
 import type { Tensor } from './tensor.js';
 import { shapeStr } from './tensor.js';
+// @ts-expect-error wgsl-preprocessor ships no type declarations (typed below).
+import { wgsl as wgslUntyped } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+
+const wgslTag = wgslUntyped as (strings: TemplateStringsArray, ...values: unknown[]) => string;
 
 export type Constants = Record<string, number>;
 export type Grid = [number, number, number];
 
 export interface KernelDef<P> {
   name: string;
-  source: string;
+  /** The WGSL text, or a function of the parameters giving it (feature variants: see `variant`). */
+  source: string | ((p: P) => string);
   /** Entry point (default 'main'); part of the cache key. */
   entryPoint?: (p: P) => string;
+  /** Name of the source variant ('' = the plain one), e.g. 'subgroups'; part of the cache key. Required whenever
+   * `source(p)` can give different texts. */
+  variant?: (p: P) => string;
   /** Binding names in @binding order (group 0). The name 'uniforms' marks the uniform buffer. */
   bindings: readonly string[];
   constants(p: P): Constants;
@@ -56,6 +69,7 @@ export function makeDispatch<P>(def: KernelDef<P>, p: P, tensors: Record<string,
   }
   const constants = def.constants(p);
   const entryPoint = def.entryPoint?.(p) ?? 'main';
+  const variant = def.variant?.(p) ?? '';
   const grid = def.dispatch(p);
   for (const g of grid) {
     if (!Number.isInteger(g) || g < 1 || g > 65535) {
@@ -64,8 +78,8 @@ export function makeDispatch<P>(def: KernelDef<P>, p: P, tensors: Record<string,
   }
   return {
     name: def.name,
-    key: cacheKey(entryPoint === 'main' ? def.name : `${def.name}.${entryPoint}`, constants),
-    source: def.source,
+    key: cacheKey(`${entryPoint === 'main' ? def.name : `${def.name}.${entryPoint}`}${variant ? `[${variant}]` : ''}`, constants),
+    source: typeof def.source === 'function' ? def.source(p) : def.source,
     entryPoint,
     constants,
     grid,
@@ -76,6 +90,50 @@ export function makeDispatch<P>(def: KernelDef<P>, p: P, tensors: Record<string,
     bytes: def.bytes?.(p) ?? 0,
     shape,
   };
+}
+
+/** What the device offers that kernels may specialise on (features requested by `acquireGpu` when offered). */
+export interface DeviceFeatures {
+  /** WGSL `enable subgroups;` (subgroupAdd, subgroupMin, ...). */
+  subgroups: boolean;
+  /** WGSL `enable f16;` (feature 'shader-f16'). */
+  f16: boolean;
+  /** A software fallback adapter (SwiftShader): some variants are slower there (see the launchers). */
+  fallback: boolean;
+}
+
+const FEATURES = new WeakMap<GPUDevice, DeviceFeatures>();
+
+export function deviceFeatures(device: GPUDevice): DeviceFeatures {
+  let f = FEATURES.get(device);
+  if (!f) {
+    // GPUDevice.adapterInfo (Chrome 132+) and GPUAdapterInfo.isFallbackAdapter (Chrome 136+); absent -> not fallback.
+    const info = (device as GPUDevice & { adapterInfo?: { isFallbackAdapter?: boolean } }).adapterInfo;
+    f = {
+      subgroups: device.features.has('subgroups'),
+      f16: device.features.has('shader-f16'),
+      fallback: Boolean(info?.isFallbackAdapter),
+    };
+    FEATURES.set(device, f);
+  }
+  return f;
+}
+
+/** Runs wgsl-preprocessor over WGSL text from a .wgsl file: `#if NAME` / `#elif NAME` (NAME a key of `flags`),
+ * `#else`, `#endif` on lines of their own. The text is cut at each NAME into the tagged-template form the
+ * preprocessor takes (`#if ${value}`), so the kernels stay plain .wgsl files. Unknown names throw. */
+export function preprocessWgsl(text: string, flags: Record<string, boolean>): string {
+  const parts = text.split(/(?<=#(?:if|elif)) +([A-Za-z_][A-Za-z0-9_]*)/);
+  const strings: string[] = [];
+  const values: boolean[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 0) strings.push(parts[i]);
+    else {
+      if (!(parts[i] in flags)) throw new Error(`preprocessWgsl: unknown flag '${parts[i]}' (known: ${Object.keys(flags).join(', ') || 'none'})`);
+      values.push(flags[parts[i]]);
+    }
+  }
+  return wgslTag(Object.assign(strings, { raw: strings }) as unknown as TemplateStringsArray, ...values);
 }
 
 /** Splits a 1-D count of workgroups into a 2-D grid (65535 per dimension); shaders rebuild the linear index

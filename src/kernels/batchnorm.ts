@@ -1,8 +1,8 @@
 // BatchNorm2d launchers (PyTorch training/eval semantics): shape checks, then Dispatches of shaders/batchnorm.wgsl.
 // Training forward and backward are two-stage reductions (per-chunk partials, then a fixed-order per-channel merge)
 // followed by an elementwise pass; see the shader's header for the stages and their bindings.
-import source from '../../shaders/batchnorm.wgsl';
-import { ceilDiv, expectShape, grid1d, makeDispatch, type Dispatch, type KernelDef } from '../gpu/kernel.js';
+import text from '../../shaders/batchnorm.wgsl';
+import { ceilDiv, deviceFeatures, expectShape, grid1d, makeDispatch, preprocessWgsl, type Dispatch, type KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { shapeStr } from '../gpu/tensor.js';
 import { expectNoAlias } from './elementwise.js';
@@ -14,6 +14,9 @@ export interface BatchNormOptions {
   eps?: number;
   /** Update running_mean/running_var (default true). */
   updateRunning?: boolean;
+  /** Force the reduction variant of the statistics passes: true = subgroupAdd (needs the device feature
+   * 'subgroups'), false = the workgroup-memory tree. Default: `batchnormPrefersSubgroups(device)`. */
+  subgroups?: boolean;
 }
 
 export interface BatchNormParams {
@@ -26,6 +29,8 @@ export interface BatchNormParams {
   eps: number;
   momentum: number;
   updateRunning: boolean;
+  /** The statistics passes (partial, merge) use the SUBGROUPS variant of the shader. */
+  subgroups: boolean;
 }
 
 const WG = 64;
@@ -38,6 +43,39 @@ const CHUNK = 16384;
 /** Values (vec4s) per thread in the elementwise passes (shaders/elementwise.wgsl has the measurements). */
 const ITEMS = 16;
 
+// One .wgsl file, two texts: the plain one and the SUBGROUPS one (`enable subgroups;` + subgroupAdd reductions).
+const SOURCES = { plain: preprocessWgsl(text, { SUBGROUPS: false }), subgroups: preprocessWgsl(text, { SUBGROUPS: true }) };
+/** The statistics kernels' text and variant name (the variant is part of the pipeline cache key). */
+const statsSource = (p: BatchNormParams) => (p.subgroups ? SOURCES.subgroups : SOURCES.plain);
+const statsVariant = (p: BatchNormParams) => (p.subgroups ? 'subgroups' : '');
+/** The elementwise passes do not reduce: always the plain text. */
+const source = SOURCES.plain;
+
+/** The subgroup variant as the default on a software fallback adapter (see below: off). */
+const SUBGROUPS_ON_FALLBACK = false;
+
+/** Whether the subgroup reductions are the default on a device: where it has 'subgroups', except on a software
+ * fallback adapter (SwiftShader: subgroup size 4). There, `daso bench --filter 'batchnorm_forward N=|batchnorm_backward'`
+ * over the 8 WRN-28-2 forward/backward cases (bench/results/kernels-bn-subgroups-swiftshader-2026-12-02.md; 2 cores
+ * shared with a training run, load average ~9) gave subgroups / plain = 0.88 by sums of medians and 1.03 by sums of
+ * minima (two runs of a first version: 0.93 / 1.02, 0.89 / 0.86), single cases swinging 0.6x-1.9x: no gain above the
+ * noise, so the fallback keeps the plain variant (the same summation tree on every device, the one earlier
+ * SwiftShader runs and fixtures were made with). Real GPUs: subgroupAdd runs in registers and replaces the tree's
+ * log2(WG) + 1 barriers with 2, so it is their default (`subgroups: false` forces the tree); not yet measured on one. */
+export function batchnormPrefersSubgroups(device: GPUDevice): boolean {
+  const f = deviceFeatures(device);
+  return f.subgroups && (!f.fallback || SUBGROUPS_ON_FALLBACK);
+}
+
+function chooseSubgroups(kernel: string, x: Tensor, force: boolean | undefined): boolean {
+  const device = (x.pool as { device?: GPUDevice } | undefined)?.device;
+  if (force === undefined) return device ? batchnormPrefersSubgroups(device) : false;
+  if (force && !(device && deviceFeatures(device).subgroups)) {
+    throw new Error(`${kernel}: the subgroups variant needs the device feature 'subgroups', which this device lacks`);
+  }
+  return force;
+}
+
 const numel = (p: BatchNormParams) => p.N * p.C * p.HW;
 const ep = (p: BatchNormParams, name: string) => (p.vec4 ? `${name}_v4` : name);
 const shapeConsts = (p: BatchNormParams) => ({ N: p.N, C: p.C, HW: p.HW, WG });
@@ -47,7 +85,8 @@ const applyGrid = (p: BatchNormParams) => grid1d(ceilDiv(p.vec4 ? numel(p) / 4 :
 
 export const batchnormForwardPartial: KernelDef<BatchNormParams> = {
   name: 'batchnorm_forward_partial',
-  source,
+  source: statsSource,
+  variant: statsVariant,
   bindings: ['x', 'partials'],
   constants: partialConsts,
   entryPoint: (p) => ep(p, 'fwd_partial'),
@@ -58,7 +97,8 @@ export const batchnormForwardPartial: KernelDef<BatchNormParams> = {
 
 export const batchnormForwardMerge: KernelDef<BatchNormParams> = {
   name: 'batchnorm_forward_merge',
-  source,
+  source: statsSource,
+  variant: statsVariant,
   bindings: ['partials', 'save_mean', 'save_invstd', 'running_mean', 'running_var'],
   constants: (p) => ({ C: p.C, P: p.P, WG, EPS: p.eps, MOMENTUM: p.momentum, UPDATE_RUNNING: +p.updateRunning }),
   entryPoint: () => 'fwd_merge',
@@ -87,7 +127,8 @@ export const batchnormForwardEvalDef: KernelDef<BatchNormParams> = {
 
 export const batchnormBackwardPartial: KernelDef<BatchNormParams> = {
   name: 'batchnorm_backward_partial',
-  source,
+  source: statsSource,
+  variant: statsVariant,
   bindings: ['x', 'partials', 'save_mean', 'save_invstd', 'dy'],
   constants: partialConsts,
   entryPoint: (p) => ep(p, 'bwd_partial'),
@@ -98,7 +139,8 @@ export const batchnormBackwardPartial: KernelDef<BatchNormParams> = {
 
 export const batchnormBackwardMerge: KernelDef<BatchNormParams> = {
   name: 'batchnorm_backward_merge',
-  source,
+  source: statsSource,
+  variant: statsVariant,
   bindings: ['partials', 'dgamma', 'dbeta'],
   constants: (p) => ({ C: p.C, P: p.P, WG }),
   entryPoint: () => 'bwd_merge',
@@ -126,7 +168,7 @@ function dims(kernel: string, x: Tensor): { N: number; C: number; HW: number } {
   return { N, C, HW: H * W };
 }
 
-function params(d: { N: number; C: number; HW: number }, o: BatchNormOptions = {}): BatchNormParams {
+function params(d: { N: number; C: number; HW: number }, o: BatchNormOptions = {}, subgroups = false): BatchNormParams {
   return {
     ...d,
     P: ceilDiv(d.N * d.HW, CHUNK),
@@ -134,6 +176,7 @@ function params(d: { N: number; C: number; HW: number }, o: BatchNormOptions = {
     eps: o.eps ?? 1e-5,
     momentum: o.momentum ?? 0.1,
     updateRunning: o.updateRunning ?? true,
+    subgroups,
   };
 }
 
@@ -159,7 +202,7 @@ export function batchnormForwardTrain(x: Tensor, gamma: Tensor, beta: Tensor, ru
   expectNoAlias(k, 'y', y, 'x', x);
   expectNoAlias(k, 'runningVar', runningVar, 'runningMean', runningMean);
   expectNoAlias(k, 'saveInvStd', saveInvStd, 'saveMean', saveMean);
-  const p = params(d, o);
+  const p = params(d, o, chooseSubgroups(k, x, o.subgroups));
   const s = shapeStr(x.shape);
   return [
     makeDispatch(batchnormForwardPartial, p, { x, partials: scratch }, s),
@@ -180,9 +223,9 @@ export function batchnormForwardEval(x: Tensor, gamma: Tensor, beta: Tensor, run
 }
 
 /** Training-mode backward from the forward's saveMean/saveInvStd: dx, dgamma and dbeta are overwritten (not
- * accumulated). Three dispatches. */
+ * accumulated). Three dispatches. `o.subgroups` as in the forward. */
 export function batchnormBackward(x: Tensor, dy: Tensor, gamma: Tensor, saveMean: Tensor, saveInvStd: Tensor,
-  dx: Tensor, dgamma: Tensor, dbeta: Tensor, scratch: Tensor): Dispatch[] {
+  dx: Tensor, dgamma: Tensor, dbeta: Tensor, scratch: Tensor, o: { subgroups?: boolean } = {}): Dispatch[] {
   const k = 'batchnorm_backward';
   const d = dims(k, x);
   expectShape(k, 'dy', dy, x.shape, 'f32');
@@ -192,7 +235,7 @@ export function batchnormBackward(x: Tensor, dy: Tensor, gamma: Tensor, saveMean
   expectNoAlias(k, 'dx', dx, 'x', x);
   expectNoAlias(k, 'dx', dx, 'dy', dy);
   expectNoAlias(k, 'dbeta', dbeta, 'dgamma', dgamma);
-  const p = params(d);
+  const p = params(d, {}, chooseSubgroups(k, x, o.subgroups));
   const s = shapeStr(x.shape);
   return [
     makeDispatch(batchnormBackwardPartial, p, { x, partials: scratch, save_mean: saveMean, save_invstd: saveInvStd, dy }, s),

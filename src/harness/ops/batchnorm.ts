@@ -19,7 +19,7 @@ export const batchnormOps: Record<string, OpFn> = {
     const scratch = rt.tensor(p.scratchShape ?? batchnormScratchShape(p.shape), 'f32', 'scratch');
     try {
       await rt.run(...batchnormForwardTrain(x, gamma, beta, runningMean, runningVar, y, mean, invstd, scratch,
-        { momentum: p.momentum, eps: p.eps, updateRunning: p.updateRunning }));
+        { momentum: p.momentum, eps: p.eps, updateRunning: p.updateRunning, subgroups: p.subgroups }));
       return await readAll(rt, { y, mean, invstd, runningMean, runningVar });
     } finally {
       releaseAll(x, gamma, beta, runningMean, runningVar, y, mean, invstd, scratch);
@@ -38,7 +38,7 @@ export const batchnormOps: Record<string, OpFn> = {
     releaseAll(x, gamma, beta, runningMean, runningVar, y);
     return out;
   },
-  async batchnorm_backward(rt, p: { shape: Shape; scratchShape?: Shape }, inp) {
+  async batchnorm_backward(rt, p: { shape: Shape; scratchShape?: Shape; subgroups?: boolean }, inp) {
     const C = channels(p.shape);
     const x = input(rt, inp, 'x', p.shape);
     const dy = input(rt, inp, 'dy', p.shape);
@@ -51,7 +51,7 @@ export const batchnormOps: Record<string, OpFn> = {
     const dbeta = rt.upload(new Float32Array(C).fill(-7), [C], 'f32', 'dbeta');
     const scratch = rt.tensor(p.scratchShape ?? batchnormScratchShape(p.shape), 'f32', 'scratch');
     try {
-      await rt.run(...batchnormBackward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, scratch));
+      await rt.run(...batchnormBackward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, scratch, { subgroups: p.subgroups }));
       return await readAll(rt, { dx, dgamma, dbeta });
     } finally {
       releaseAll(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, scratch);
