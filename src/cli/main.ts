@@ -38,7 +38,7 @@ const COMMANDS: Record<string, string> = {
       kernel benchmark (GPU time from timestamp queries); TEXT matches 'kernel shape' rows by substring, A|B for either`,
   'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
       training-step benchmark + per-kernel GPU profile (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
-      default: the first two)`,
+      default: the first two; all: every case without its own limits; --reps 0: build only, dispatches and peak memory)`,
   'bench-compare': `bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
       our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
       classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<void> {
       const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool' });
       const c = (f.config as string | undefined)?.trim();
       await runStepBench(ROOT, {
-        configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
+        configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.filter((x) => !x.limits).map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
         reps: (f.reps as number | undefined) ?? 2,
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/step-latest.json'),
         verbose: !!f.verbose,

@@ -13,6 +13,7 @@ import type { WrnConfig } from '../nn/wrn-spec.js';
 export interface StepBenchOptions {
   /** Case names; empty: the default cases. */
   configs: string[];
+  /** Timed steps per case (after one warm-up step); 0: build only (dispatches and peak memory, no times). */
   reps: number;
   out: string;
   verbose: boolean;
@@ -26,6 +27,8 @@ function stepConfig(base: StepConfig, algorithm: Algorithm, model?: WrnConfig): 
 }
 
 const FMNIST = PRESETS['fashion-mnist-lt'];
+/** WebGPU's default buffer limits (the spec's defaults; a device gets them unless it asks for more). */
+const WEBGPU_DEFAULT_LIMITS = { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20 };
 const WRN28_2: WrnConfig = { depth: 28, width: 2, in_channels: 3, num_classes: 10, image_size: 32 };
 
 export const STEP_BENCH_CASES: StepBenchCase[] = [
@@ -33,7 +36,19 @@ export const STEP_BENCH_CASES: StepBenchCase[] = [
   { name: 'fmnist-fixmatch', label: 'WRN-10-1 1x28x28 K=10', cfg: stepConfig(FMNIST, 'fixmatch'), B: 16, Bu: 32 },
   { name: 'wrn28-2-sup-b64', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'supervised', WRN28_2), B: 64, Bu: 0 },
   { name: 'wrn28-2-sup-b320', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'supervised', WRN28_2), B: 320, Bu: 0 },
+  // The paper's batch (B=64 labeled, Bu=128 unlabeled: mu=2) and smaller rungs of the same ratio, so that time and
+  // memory growth with the batch can be read off one run (bench/results/step-paper-batch-*).
   { name: 'wrn28-2-daso-b64', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'daso', WRN28_2), B: 64, Bu: 128 },
+  { name: 'wrn28-2-fixmatch-b64', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'fixmatch', WRN28_2), B: 64, Bu: 128 },
+  { name: 'wrn28-2-daso-b32', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'daso', WRN28_2), B: 32, Bu: 64 },
+  { name: 'wrn28-2-fixmatch-b32', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'fixmatch', WRN28_2), B: 32, Bu: 64 },
+  { name: 'wrn28-2-daso-b16', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'daso', WRN28_2), B: 16, Bu: 32 },
+  { name: 'wrn28-2-fixmatch-b16', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'fixmatch', WRN28_2), B: 16, Bu: 32 },
+  // Under WebGPU's default limits (what a device requested without requiredLimits gets): the paper's batch fits
+  // (largest tensor: a [320, 32, 32, 32] stage-1 activation, 40 MiB); mu=8 (B + 2*Bu = 1088 images) does not, and
+  // the case fails while the step is built, naming the tensor (run them with --reps 0: build only).
+  { name: 'wrn28-2-daso-b64-webgpu-defaults', label: 'WRN-28-2 3x32x32 K=10, default limits', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'daso', WRN28_2), B: 64, Bu: 128, limits: WEBGPU_DEFAULT_LIMITS },
+  { name: 'wrn28-2-daso-mu8-webgpu-defaults', label: 'WRN-28-2 3x32x32 K=10, default limits', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'daso', WRN28_2), B: 64, Bu: 512, limits: WEBGPU_DEFAULT_LIMITS },
 ];
 export const DEFAULT_STEP_BENCH = ['fmnist-daso', 'fmnist-fixmatch'];
 
@@ -46,6 +61,15 @@ export function selectCases(names: string[]): StepBenchCase[] {
   });
 }
 
+/** A case that did not finish, with the reason (e.g. a tensor over an adapter limit). */
+export interface StepBenchFailure {
+  name: string;
+  algorithm: string;
+  B: number;
+  Bu: number;
+  error: string;
+}
+
 const f = (x: number | null, d = 1) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
 /** The summary table: one row per case. */
@@ -56,13 +80,14 @@ export function stepSummaryTable(rows: StepBenchRow[]): string {
     const subs = `${f(r.submissionsPerStep, 2)}${r.refreshEvery ? ` (+1 every ${r.refreshEvery} steps)` : ''}`;
     const ema = r.imagesInclEma !== r.images ? `${f(r.imagesInclEmaPerSec, 2)} (${r.imagesInclEma} img)` : '-';
     const ratio = r.gpuMsSum === null ? '-' : f(r.gpuMsSum / r.wallMsMedian, 2);
-    return `| ${r.name} | ${r.label} | ${r.algorithm} | ${r.B} | ${r.Bu} | ${r.dispatches} | ${subs} | ${f(r.wallMsMedian)} (${r.wallMs.map((x) => f(x)).join(', ')}) | ` +
+    return `| ${r.name} | ${r.label} | ${r.algorithm} | ${r.B} | ${r.Bu} | ${r.dispatches} | ${subs} | ${r.buildOnly ? 'build only' : `${f(r.wallMsMedian)} (${r.wallMs.map((x) => f(x)).join(', ')})`} | ` +
       `${f(r.imagesPerSec, 2)} (${r.images} img) | ${ema} | ${f(r.gpuMsSum)} | ${ratio} | ${f(r.peakAllocatedBytes / 2 ** 20)} |`;
   })].join('\n');
 }
 
 /** The top-`n` kernels of one case by total GPU time. */
 export function stepKernelTable(r: StepBenchRow, n = 10): string {
+  if (r.buildOnly) return `${r.name}: built only (--reps 0): ${r.dispatches} dispatches, peak ${f(r.peakAllocatedBytes / 2 ** 20)} MiB allocated`;
   if (r.gpuMsSum === null) return `${r.name}: no per-kernel profile (the adapter has no timestamp-query)`;
   const head = `**${r.name}**: top ${Math.min(n, r.kernels.length)} of ${r.kernels.length} kernels by GPU time (one timed() step: ${f(r.gpuMsSum)} ms summed over ${r.dispatches} dispatches, each in its own pass; median wall step ${f(r.wallMsMedian)} ms)\n\n` +
     '| # | kernel | dispatches | GPU ms | share | cum. share | GFLOP/s | slowest dispatch ms | its shape |\n|---:|---|---:|---:|---:|---:|---:|---:|---|';
@@ -79,26 +104,48 @@ const NOTE = 'Wall: step.run(t) (one submission) -> onSubmittedWorkDone, after o
 
 export async function runStepBench(root: string, o: StepBenchOptions): Promise<StepBenchRow[]> {
   const cases = selectCases(o.configs);
-  if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error(`bench-step: --reps must be an integer >= 1, got ${o.reps}`);
+  // --reps 0: build each step only (dispatches and peak memory, exact; no step run, no times): seconds per case.
+  if (!Number.isInteger(o.reps) || o.reps < 0) throw new Error(`bench-step: --reps must be an integer >= 0 (0: build only), got ${o.reps}`);
   const server = await startServer(root);
   const chromium = await launchChromium();
   const rows: StepBenchRow[] = [];
+  // A case that fails (an adapter limit exceeded while the step is built, a WebGPU error, a lost page) is reported
+  // with its name and reason, kept in the JSON, and the bench goes on with the next case; the exit code is 1 then.
+  const failed: StepBenchFailure[] = [];
   try {
     const page = await openHarness(chromium.browser, server.url, o.verbose);
     const info = await page.evaluate(() => (window as unknown as { dasoInfo: unknown }).dasoInfo);
     process.stdout.write(`adapter: ${JSON.stringify(info)}\n`);
+    const save = () => writeAtomic(o.out, JSON.stringify({ date: new Date().toISOString(), adapter: info, reps: o.reps, note: NOTE, rows, failed }, null, 2));
     for (const c of cases) {
       process.stdout.write(`running ${c.name} (${c.label}, ${c.cfg.algorithm}, B=${c.B}${c.Bu ? `, Bu=${c.Bu}` : ''}, reps ${o.reps})...\n`);
-      const res = (await page.evaluate(
-        (cs, reps, verbose) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps, verbose }),
-        c as never, o.reps, o.verbose,
-      )) as { ok: true; row: StepBenchRow } | { ok: false; error: string };
-      if (!res.ok) throw new Error(`bench-step ${c.name}: ${res.error}`);
+      let res: { ok: true; row: StepBenchRow } | { ok: false; error: string };
+      try {
+        res = (await page.evaluate(
+          (cs, reps, verbose) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps, verbose }),
+          c as never, o.reps, o.verbose,
+        )) as typeof res;
+      } catch (e) {
+        res = { ok: false, error: `the page failed: ${(e as Error).message ?? String(e)}` };
+      }
+      if (!res.ok) {
+        failed.push({ name: c.name, B: c.B, Bu: c.Bu, algorithm: c.cfg.algorithm, error: res.error });
+        process.stdout.write(`bench-step ${c.name} FAILED (B=${c.B}, Bu=${c.Bu}, ${c.cfg.algorithm}): ${res.error}\n\n`);
+        save();
+        if (page.isClosed()) break;
+        continue;
+      }
       rows.push(res.row);
       process.stdout.write(`${stepKernelTable(res.row)}\n\n`);
-      writeAtomic(o.out, JSON.stringify({ date: new Date().toISOString(), adapter: info, reps: o.reps, note: NOTE, rows }, null, 2));
+      save();
     }
-    process.stdout.write(`${stepSummaryTable(rows)}\n\n${NOTE}\nwrote ${o.out}\n`);
+    process.stdout.write(`${stepSummaryTable(rows)}\n\n${NOTE}\n`);
+    for (const x of failed) process.stdout.write(`failed: ${x.name}: ${x.error}\n`);
+    process.stdout.write(`wrote ${o.out}\n`);
+    if (failed.length) {
+      process.stderr.write(`bench-step: ${failed.length} of ${cases.length} case(s) failed: ${failed.map((x) => x.name).join(', ')}\n`);
+      process.exitCode = 1;
+    }
     return rows;
   } finally {
     await chromium.close();

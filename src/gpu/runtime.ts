@@ -4,17 +4,19 @@ import { CommandList } from './commands.js';
 import { acquireGpu, type AcquireOptions, type AdapterReport, type GpuContext } from './device.js';
 import type { Dispatch } from './kernel.js';
 import { PipelineCache } from './kernel.js';
-import { MemoryPool, readTensor, type DType, type Tensor } from './tensor.js';
+import { MemoryPool, readTensor, type BufferLimits, type DType, type Tensor } from './tensor.js';
 
 export class Runtime {
   readonly pool: MemoryPool;
   readonly pipelines: PipelineCache;
 
   /** `pipelines`: a cache shared with other runtimes on this device (compiling a training step's pipelines takes
-   * seconds, and a second trainer on the same device needs the same ones). */
-  constructor(readonly device: GPUDevice, readonly info?: AdapterReport, pipelines?: PipelineCache) {
+   * seconds, and a second trainer on the same device needs the same ones). `opts.limits`: tighter buffer limits than
+   * the device's for every tensor of this runtime (see MemoryPoolOptions). */
+  constructor(readonly device: GPUDevice, readonly info?: AdapterReport, pipelines?: PipelineCache, opts: { limits?: Partial<BufferLimits> } = {}) {
     if (pipelines && pipelines.device !== device) throw new Error('Runtime: the pipeline cache belongs to another GPUDevice');
-    this.pool = new MemoryPool(device);
+    const adapter = info ? `${info.vendor || '?'} / ${info.architecture || '?'}${info.isFallbackAdapter ? ' (fallback adapter)' : ''}` : undefined;
+    this.pool = new MemoryPool(device, { limits: opts.limits, adapter });
     this.pipelines = pipelines ?? new PipelineCache(device);
   }
 

@@ -19,6 +19,34 @@ export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** The adapter limits a tensor's buffer must fit. Every pool tensor is a storage buffer that kernels bind whole (or
+ * through views inside it), so its size must fit both. */
+export interface BufferLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface MemoryPoolOptions {
+  /** Tighter limits than the device's (the smaller of the two applies): to check that a step fits a smaller
+   * adapter, e.g. WebGPU's defaults (256 MiB buffer, 128 MiB binding), and for tests. */
+  limits?: Partial<BufferLimits>;
+  /** The adapter, for error messages (e.g. "google / swiftshader (fallback adapter)"). */
+  adapter?: string;
+}
+
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 1)} MiB`;
+
+/** The error for a tensor that does not fit an adapter limit: names the buffer, its shape and bytes, the limit and
+ * its value, the adapter, and what to change. Thrown when the tensor is allocated, i.e. while a step is being
+ * recorded, before anything is submitted. */
+export function limitError(label: string, shape: readonly number[], dtype: DType, bytes: number, limit: keyof BufferLimits, value: number, adapter?: string): Error {
+  const what = limit === 'maxBufferSize' ? 'the largest buffer it can create' : 'the largest storage buffer a kernel can bind';
+  return new Error(`tensor '${label}' ${shapeStr(shape)} ${dtype} needs ${bytes} bytes (${mib(bytes)}), over this device's ${limit} of ` +
+    `${value} bytes (${mib(value)}: ${what})${adapter ? ` on adapter ${adapter}` : ''}. Its size grows with the batch: use a smaller ` +
+    'batch (batch_size, or unlabeled_ratio for the unlabeled part), or an adapter with a larger limit (a device of your own must be ' +
+    `requested with requiredLimits { ${limit}: adapter.limits.${limit} }; daso's own device already asks for the adapter's maximum)`);
+}
+
 export interface MemoryReport {
   allocatedBytes: number;
   inUseBytes: number;
@@ -77,18 +105,39 @@ export class MemoryPool {
   private peakInUse = 0;
   private count = 0;
 
-  constructor(readonly device: GPUDevice) {}
+  /** The limits every tensor is checked against (the device's, or tighter ones from the options). */
+  readonly limits: BufferLimits;
+  readonly adapter: string | undefined;
+
+  constructor(readonly device: GPUDevice, opts: MemoryPoolOptions = {}) {
+    const d = device.limits;
+    const o = opts.limits ?? {};
+    const tighter = (dev: number, own: number | undefined) => (own === undefined ? dev : Math.min(dev, own));
+    this.limits = {
+      maxBufferSize: tighter(d.maxBufferSize, o.maxBufferSize),
+      maxStorageBufferBindingSize: tighter(d.maxStorageBufferBindingSize, o.maxStorageBufferBindingSize),
+    };
+    this.adapter = opts.adapter;
+  }
+
+  /** Throws the limit error when a tensor of `shape` would not fit the device (see `limitError`). */
+  checkFits(shape: readonly number[], dtype: DType, label: string): void {
+    const bytes = Math.max(4, numel(shape) * 4);
+    for (const limit of ['maxBufferSize', 'maxStorageBufferBindingSize'] as const) {
+      if (bytes > this.limits[limit]) throw limitError(label, shape, dtype, bytes, limit, this.limits[limit], this.adapter);
+    }
+  }
 
   /** A tensor of `shape` whose contents are unspecified (reused buffers keep old data). */
   tensor(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 1) throw new Error(`tensor '${label}': bad shape ${shapeStr(shape)} (dimensions must be integers >= 1)`);
     }
+    // Checked here, when the tensor is allocated (a step allocates all its tensors while it is recorded, before
+    // anything is submitted): WebGPU itself would fail later and less clearly (createBuffer over maxBufferSize is a
+    // validation error on an invalid buffer; a binding over maxStorageBufferBindingSize fails the bind group).
+    this.checkFits(shape, dtype, label);
     const bytes = Math.max(4, numel(shape) * 4);
-    const max = this.device.limits.maxBufferSize;
-    if (bytes > max) {
-      throw new Error(`tensor '${label}' ${shapeStr(shape)} needs ${bytes} bytes, over the device's maxBufferSize ${max}`);
-    }
     const key = `${bytes}`;
     const list = this.free.get(key);
     let buffer = list?.pop();

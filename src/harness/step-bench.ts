@@ -21,6 +21,10 @@ export interface StepBenchCase {
   B: number;
   /** Unlabeled batch (0 for supervised). */
   Bu: number;
+  /** Tighter buffer limits than the device's, e.g. WebGPU's defaults { maxBufferSize: 256 MiB,
+   * maxStorageBufferBindingSize: 128 MiB }: to see whether a step fits a smaller adapter (and for tests). A tensor
+   * over a limit fails the case while the step is built, naming the tensor, before anything is submitted. */
+  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number };
 }
 
 export interface KernelGroup {
@@ -69,6 +73,8 @@ export interface StepBenchRow {
   timings: { kernel: string; shape: string; gpuMs: number }[];
   loss: number;
   adapter: string;
+  /** Run with reps 0: the step was built (dispatches, peak memory) but not run; times are NaN (null in JSON). */
+  buildOnly?: boolean;
 }
 
 function median(xs: number[]): number {
@@ -79,25 +85,29 @@ function median(xs: number[]): number {
 
 export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: number; seed?: number; log?: (s: string) => void }): Promise<StepBenchRow> {
   const log = opts.log ?? (() => undefined);
-  const reps = Math.max(1, Math.floor(opts.reps));
+  // reps 0: build only (dispatches and peak memory are known once the step is recorded; no step is run).
+  const buildOnly = Math.floor(opts.reps) === 0;
+  const reps = buildOnly ? 0 : Math.max(1, Math.floor(opts.reps));
   const cfg = c.cfg;
   const m = cfg.model;
   const K = m.num_classes;
   const ssl = cfg.algorithm !== 'supervised';
   const Bu = ssl ? c.Bu : 0;
   const adapter = `${rt.info?.vendor ?? '?'}/${rt.info?.architecture ?? '?'}${rt.info?.isFallbackAdapter ? ' (fallback)' : ''}`;
-  const crt = new Runtime(rt.device, rt.info); // own pool: the peak below is this case's
+  const crt = new Runtime(rt.device, rt.info, undefined, { limits: c.limits }); // own pool: the peak below is this case's
   const st = new TrainState(crt, m);
   const daso = cfg.algorithm === 'daso' ? new DasoState(crt, K, cfg.daso.queue_size, st.spec.featureDim) : null;
   let step: Awaited<ReturnType<typeof buildSslStep>> | null = null;
   try {
     const seed = opts.seed ?? 0;
-    st.initialise(seed);
-    daso?.reset();
-    if (daso) crt.pool.write(daso.plHist, new Int32Array(K).fill(Math.max(1, Math.round((Bu * cfg.daso.pl_update_period) / K))));
+    // Built before the state is written: a tensor over an adapter limit then fails the case before anything at all
+    // is sent to the queue (the build reads no values).
     const tb = performance.now();
     step = await buildSslStep(st, cfg, c.B, Bu, daso);
     const buildMs = performance.now() - tb;
+    st.initialise(seed);
+    daso?.reset();
+    if (daso) crt.pool.write(daso.plHist, new Int32Array(K).fill(Math.max(1, Math.round((Bu * cfg.daso.pl_update_period) / K))));
     const mem = crt.pool.report();
     const rnd = rngFromSeed(seed + 1);
     const io = step.io;
@@ -110,16 +120,18 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
     }
     const q = rt.device.queue;
     await q.onSubmittedWorkDone();
-    log(`${c.name}: built (${step.dispatches} dispatches, ${buildMs.toFixed(0)} ms), warming up`);
+    log(`${c.name}: built (${step.dispatches} dispatches, ${buildMs.toFixed(0)} ms)${buildOnly ? '' : ', warming up'}`);
 
     const period = daso ? cfg.daso.pl_update_period : 0;
     const refreshDue = (t: number) => daso !== null && (t + 1) % period === 0 && t + 1 < cfg.max_iter;
     const t0 = daso ? Math.max(cfg.daso.warmup, 1) : 0;
     let t = t0;
     const w0 = performance.now();
-    step.run(t++);
-    await q.onSubmittedWorkDone();
-    const warmupMs = performance.now() - w0;
+    if (!buildOnly) {
+      step.run(t++);
+      await q.onSubmittedWorkDone();
+    }
+    const warmupMs = buildOnly ? NaN : performance.now() - w0;
     const tStart = t;
     const wall: number[] = [];
     let submissions = 0;
@@ -131,13 +143,13 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
       wall.push(performance.now() - s0);
       log(`${c.name}: step ${r + 1}/${reps}: ${wall[r].toFixed(1)} ms`);
     }
-    const loss = (await step.readLosses(t - 1)).loss;
+    const loss = buildOnly ? NaN : (await step.readLosses(t - 1)).loss;
 
     let gpuMsSum: number | null = null;
     let profileWallMs: number | null = null;
     const kernels: KernelGroup[] = [];
     let timingList: StepBenchRow['timings'] = [];
-    if (rt.info?.timestamps) {
+    if (rt.info?.timestamps && !buildOnly) {
       log(`${c.name}: profiling one step (one pass per dispatch)`);
       const p0 = performance.now();
       const timings = await step.list.timed();
@@ -162,14 +174,15 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
       }
       kernels.sort((a, b) => b.gpuMs - a.gpuMs);
     }
-    const wallMsMedian = median(wall);
+    const wallMsMedian = buildOnly ? NaN : median(wall);
     const images = c.B + (ssl ? 2 * Bu : 0);
     const imagesInclEma = images + (daso ? c.B : 0);
     return {
       name: c.name, label: c.label, algorithm: cfg.algorithm, B: c.B, Bu,
       images, imagesInclEma,
       dispatches: step.dispatches,
-      submissionsPerStep: submissions / reps,
+      submissionsPerStep: buildOnly ? 1 : submissions / reps,
+      buildOnly,
       refreshEvery: daso ? period : null,
       tStart,
       buildMs, warmupMs, wallMs: wall, wallMsMedian,
