@@ -100,7 +100,7 @@ describe.skipIf(!HAVE_DATA)('train live (harness page)', () => {
     await compare.uploadFile('bench/results/experiment-fashion-mnist-lt-runs/exp-fixmatch-seed0/metrics.jsonl');
     await p.waitForFunction(() => /comparing with metrics.jsonl/.test(document.getElementById('lt-compare-note')?.textContent ?? ''), { timeout: 30_000 });
     await p.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label]').length > 3, { timeout: 30_000 });
-    expect(await n('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label^="metrics "]')).toBe(3 * 6);
+    expect(await n('[data-chart="accuracy"] g.daso-accuracy-dots [aria-label^="loaded run "]')).toBe(3 * 6); // format 1: no algorithm
     expect(await p.$eval('#lt-start', (el) => (el as HTMLButtonElement).disabled)).toBe(false);
     expect(await p.$eval('#lt-stop', (el) => (el as HTMLButtonElement).disabled)).toBe(true);
 

@@ -125,7 +125,9 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
     const file = compareInput.files?.[0];
     if (!file) { panel.clearCompare(); compareNote.textContent = ''; return; }
     try {
-      const skipped = panel.compare(file.name.replace(/\.jsonl$/, ''), await file.text());
+      // Every run folder's file is called metrics.jsonl: name the run by its algorithm then (a renamed file: by its name).
+      const base = file.name.replace(/\.jsonl$/, '');
+      const skipped = panel.compare(base === 'metrics' ? '' : base, await file.text());
       compareNote.textContent = `comparing with ${file.name}${skipped.length ? ` (${skipped.length} line(s) skipped: ${skipped[0]})` : ''}`;
       compareNote.style.color = '';
     } catch (e) {

@@ -82,12 +82,13 @@ export class LivePanel {
     this.schedule();
   }
 
-  /** A second run to draw beside this one, from its metrics.jsonl text; returns the lines it skipped. */
+  /** A second run to draw beside this one, from its metrics.jsonl text; returns the lines it skipped. `name`: how
+   * the charts call it; '' names it by its algorithm ('loaded fixmatch'; format-1 files: 'loaded run'). */
   compare(name: string, metricsText: string): string[] {
     const { records, problems } = parseMetrics(metricsText);
-    if (!records.evals.length && !records.logs.length) throw new Error(`${name}: no metrics records in it (is it a run's metrics.jsonl?)`);
+    if (!records.evals.length && !records.logs.length) throw new Error(`${name || 'the file'}: no metrics records in it (is it a run's metrics.jsonl?)`);
     const algorithm = records.start?.algorithm ?? 'run';
-    this.other = { name, algorithm, records };
+    this.other = { name: name || `loaded ${algorithm}`, algorithm, records };
     this.schedule();
     return problems;
   }
