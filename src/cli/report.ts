@@ -181,7 +181,7 @@ export function renderReport(runs: LoadedRun[], notes: string[], o: { width?: nu
       caption: 'FixMatch’s pseudo-labels keep high precision but low recall on tail classes (tail images get head labels); DASO should raise the tail recall. A missing bar: a class never pseudo-labelled (precision undefined).',
       missing: 'No run has pseudo-label statistics (supervised runs, or unlabeled labels unknown).' },
     { id: 'distribution', title: 'Pseudo-label class distribution vs the true unlabeled distribution', chart: distributionChart(viz, opts),
-      caption: 'Curves above the black truth on head classes and below it on the tail are the pseudo-label bias; DASO blends by m_hat to counter it (FixMatch: the pseudo-label histogram of the last log window).',
+      caption: 'Curves above the black truth on head classes and below it on the tail are the pseudo-label bias; DASO blends by m_hat to counter it. Both over the last evaluation period: DASO\u2019s m_hat averaged over its log windows, FixMatch\u2019s pseudo-label histogram.',
       missing: 'No run has log windows with pseudo-label counts.' + v1Note },
     { id: 'blend', title: 'DASO blend weight v per class', chart: blendWeightChart(viz, opts),
       caption: 'v is 0 until the warm-up ends; then head classes the pseudo-labels over-count stay near 1 (linear pseudo-label) and tail classes lean on the semantic one.',

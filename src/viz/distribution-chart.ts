@@ -3,7 +3,7 @@
 // m_hat is flatter than the truth on the tail (tail images pseudo-labelled as head), DASO leans on the semantic
 // (prototype) pseudo-label for the classes m_hat over-counts. For FixMatch the curve is the window's pseudo-label
 // histogram (column sums of the log window's confusion matrix), the bias DASO is meant to correct.
-// Source: the last log record with pseudo-label statistics of each run; the truth: the start record's unlabeled split.
+// Source: the log records of each run's last evaluation period; the truth: the start record's unlabeled split.
 import * as Plot from '@observablehq/plot';
 import { plot, type Chart } from './plot-common.js';
 import { classLabels, shares, type ChartOptions, type VizRun } from './records.js';
@@ -12,13 +12,25 @@ interface Row { series: string; cls: string; share: number }
 
 export const TRUE_SERIES = 'true unlabeled';
 
-/** The curve of one run: DASO's m_hat when it has one, else the window's pseudo-label histogram; null without pl. */
-export function pseudoLabelDistribution(r: VizRun): { kind: 'm_hat' | 'PL histogram'; shares: number[]; step: number } | null {
-  const l = [...r.records.logs].reverse().find((x) => x.pl && Array.isArray(x.pl.confusion));
-  if (!l?.pl) return null;
-  if (l.pl.m_hat) return { kind: 'm_hat', shares: shares(l.pl.m_hat), step: l.step };
-  const c = l.pl.confusion;
-  return { kind: 'PL histogram', shares: shares(c[0].map((_, j) => c.reduce((s, row) => s + row[j], 0))), step: l.step };
+/** The curve of one run over the last evaluation period (the log windows after the previous evaluation up to the last
+ * one; the last window when no evaluation ran): DASO's m_hat averaged over the windows (one window's m_hat is the
+ * histogram of a single pl_update_period and swings from window to window), else the period's pseudo-label histogram
+ * (column sums of the windows' confusion matrices). Null without pseudo-label statistics. */
+export function pseudoLabelDistribution(r: VizRun): { kind: 'm_hat' | 'PL histogram'; shares: number[]; step: number; from: number } | null {
+  const withPl = r.records.logs.filter((x) => x.pl && Array.isArray(x.pl.confusion));
+  if (!withPl.length) return null;
+  const lastEval = r.records.evals.at(-1)?.step ?? Infinity;
+  const prevEval = r.records.evals.filter((e) => e.step < lastEval).at(-1)?.step ?? 0;
+  let win = withPl.filter((l) => l.step > prevEval && l.step <= lastEval);
+  if (!win.length) win = withPl.slice(-1);
+  const K = win[0].pl!.confusion.length, step = win.at(-1)!.step, from = win[0].pl!.first_step;
+  const hats = win.map((l) => l.pl!.m_hat).filter((m): m is number[] => Array.isArray(m) && m.some((x) => x > 0));
+  if (win.at(-1)!.pl!.m_hat) {
+    const mean = Array.from({ length: K }, (_, k) => hats.reduce((a, m) => a + m[k], 0) / Math.max(1, hats.length));
+    return { kind: 'm_hat', shares: shares(mean), step, from };
+  }
+  const cols = Array.from({ length: K }, (_, j) => win.reduce((a, l) => a + l.pl!.confusion.reduce((s, row) => s + row[j], 0), 0));
+  return { kind: 'PL histogram', shares: shares(cols), step, from };
 }
 
 export function distributionRows(runs: readonly VizRun[]): Row[] {

@@ -20,7 +20,7 @@ export const LIVE_CHARTS = [
   ['accuracy', 'Test top-1, balanced and test-time logit-adjusted accuracy at each evaluation.'],
   ['recall', 'Per-class test recall over steps, head (top) to tail (bottom): the tail rows are where methods differ.'],
   ['pseudo-labels', 'Pseudo-label recall and precision per class over the last evaluation period: FixMatch favours the head classes.'],
-  ['distribution', "The pseudo-label class distribution (DASO's m_hat) against the true distribution of the unlabeled images."],
+  ['distribution', "The pseudo-label class distribution over the last evaluation period (DASO: its m_hat, averaged) against the true distribution of the unlabeled images."],
   ['blend', "DASO's blend weight v per class: how much of the semantic pseudo-label each predicted class takes."],
   ['embedding', 'UMAP of the penultimate features of a fixed, class-balanced test subset at the last evaluation, by class.'],
 ] as const;
