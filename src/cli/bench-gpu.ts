@@ -10,8 +10,7 @@
 // give up with a reason rather than take the session with it. A case that runs past its part's deadline gets its
 // browser killed (a page cannot be interrupted otherwise); the next part starts a fresh one.
 // The JSON and markdown are rewritten after every case, so whatever finished is kept if the command is killed.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { benchCases } from '../../bench/cases/index.js';
@@ -20,28 +19,11 @@ import type { CompareApi, CompareCase, CompareInfo, CompareRow } from '../../ben
 import { benchTable, type BenchRow } from '../harness/bench-table.js';
 import type { StepBenchRow } from '../harness/step-bench.js';
 import { launchChromium, openHarness, type LaunchedBrowser } from './browser.js';
+import { environment, fallbackHint, GPU_FLAG_SETS, isHardwareAdapter, type GpuEnvironment } from './gpu-choice.js';
 import { writeAtomic } from './files.js';
 import { startServer, type StaticServer } from './server.js';
 import { STEP_BENCH_CASES, stepKernelTable, stepSummaryTable } from './step-bench.js';
 
-/** Flag sets tried in order until one gives a hardware adapter. They are added to CHROMIUM_FLAGS (cli/browser.ts),
- * which already has --headless=new and --enable-unsafe-webgpu. Sources: Chrome's "Supercharge Web AI model testing"
- * (headless Chrome on Linux + NVIDIA: --use-angle=vulkan --enable-features=Vulkan --disable-vulkan-surface) and
- * gpuweb/gpuweb#5022 (Chrome 131+ on Linux also wants VulkanFromANGLE,DefaultANGLEVulkan).
- * --enable-webgpu-developer-features turns off the 100 us quantisation of timestamp queries: without it most
- * per-dispatch GPU times on a fast GPU would read as 0 or 0.1 ms. */
-export const GPU_FLAG_SETS: { name: string; flags: string[] }[] = [
-  {
-    name: 'vulkan-angle',
-    flags: ['--enable-features=Vulkan,VulkanFromANGLE,DefaultANGLEVulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist',
-      '--disable-vulkan-surface', '--enable-webgpu-developer-features'],
-  },
-  {
-    name: 'vulkan-native',
-    flags: ['--enable-features=Vulkan', '--use-vulkan=native', '--ignore-gpu-blocklist', '--disable-vulkan-surface',
-      '--enable-webgpu-developer-features'],
-  },
-];
 /** Last resort when no GPU flag set gives any adapter: the flags every other command uses (SwiftShader here). */
 const PLAIN_FLAGS = { name: 'plain', flags: [] as string[] };
 
@@ -105,7 +87,7 @@ export interface BenchGpuReport {
     chromium: string | null;
     attempts: AdapterAttempt[];
   };
-  environment: { node: string; platform: string; nvidiaSmi: string | null; vulkanIcds: string[]; libvulkan: boolean | null; vkDriverFiles: string | null };
+  environment: GpuEnvironment;
   autotune: string;
   parts: { conv: PartReport<BenchRow>; step: PartReport<StepBenchRow>; compare: PartReport<CompareRow> };
 }
@@ -162,39 +144,6 @@ export function stepConvLowerBoundMs(rows: BenchRow[]): number | null {
 /** 'nvidia/hopper' -> 'nvidia-hopper': the adapter part of the default file name. */
 export function adapterSlug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown-adapter';
-}
-
-function environment(): BenchGpuReport['environment'] {
-  const smi = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
-  const icds: string[] = [];
-  // /usr/local/nvidia/...: where some GPU containers mount the driver (not on the loader's default search path).
-  for (const d of ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d']) {
-    try { for (const f of readdirSync(d)) icds.push(join(d, f)); } catch { /* absent */ }
-  }
-  const ld = spawnSync('ldconfig', ['-p'], { encoding: 'utf8', timeout: 10_000 });
-  return {
-    node: process.version, platform: `${process.platform}-${process.arch}`,
-    nvidiaSmi: smi.status === 0 ? smi.stdout.trim() : null, vulkanIcds: icds,
-    libvulkan: ld.status === 0 ? /libvulkan\.so\.1\b/.test(ld.stdout) : null,
-    vkDriverFiles: process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? null,
-  };
-}
-
-/** Why a fallback adapter may have been all Chromium offered, with what to try (from what this machine shows). */
-function fallbackHint(env: BenchGpuReport['environment']): string {
-  if (!env.nvidiaSmi) return 'nvidia-smi is absent or failed, so this looks like a machine without an NVIDIA GPU';
-  // No libvulkan.so.1 on the system is not a cause: Chromium ships its own Vulkan loader; the ICD is what it needs.
-  const nv = env.vulkanIcds.filter((f) => /nvidia/i.test(f));
-  if (!nv.length) {
-    return 'nvidia-smi sees a GPU but no NVIDIA Vulkan ICD (nvidia_icd.json) is installed: Chromium reaches the GPU ' +
-      'through Vulkan, so install the driver\'s Vulkan part (e.g. libnvidia-gl-<version>, or in a container set ' +
-      'NVIDIA_DRIVER_CAPABILITIES=all, which includes "graphics")';
-  }
-  if (nv.every((f) => f.startsWith('/usr/local/nvidia/')) && !env.vkDriverFiles) {
-    return `the NVIDIA Vulkan ICD is only at ${nv[0]}, off the loader's search path: export VK_DRIVER_FILES=${nv[0]} and rerun`;
-  }
-  return 'nvidia-smi sees a GPU and an NVIDIA Vulkan ICD is installed, yet Chromium chose the fallback: check chrome://gpu ' +
-    '(`chromium --headless=new --no-sandbox --enable-features=Vulkan --use-angle=vulkan --print-to-pdf=gpu.pdf chrome://gpu`)';
 }
 
 /** Runs `fn` but gives up at `deadline` (performance.now() ms): 'timeout' then, and the caller kills the browser. */
@@ -276,8 +225,7 @@ async function tryFlags(server: StaticServer, set: { name: string; flags: string
   return { attempt, session: null };
 }
 
-const isHardware = (a: AdapterAttempt) => a.ok && a.adapter?.isFallbackAdapter === false &&
-  !/swiftshader/i.test(`${a.adapter?.vendor} ${a.adapter?.architecture} ${a.adapter?.description}`);
+const isHardware = (a: AdapterAttempt) => a.ok && isHardwareAdapter(a.adapter);
 
 function emptyPart<R>(budgetS: number, settings: Record<string, unknown>): PartReport<R> {
   return { status: 'skipped', reason: 'not run yet', budgetS, wallS: 0, settings, rows: [], skipped: [] };

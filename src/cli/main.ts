@@ -10,6 +10,7 @@ import { startServer } from './server.js';
 import { runStep } from './step.js';
 import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
 import { runTrain } from './train.js';
+import { parseGpuMode } from './gpu-choice.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -36,7 +37,7 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
 const COMMANDS: Record<string, string> = {
   bench: `bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]
       kernel benchmark (GPU time from timestamp queries); TEXT matches 'kernel shape' rows by substring, A|B for either`,
-  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
+  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--gpu auto|require|off] [--verbose]
       training-step benchmark + per-kernel GPU profile (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
       default: the first two; all: every case without its own limits; --reps 0: build only, dispatches and peak memory)`,
   'bench-compare': `bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
@@ -48,13 +49,15 @@ const COMMANDS: Record<string, string> = {
       (a SwiftShader/fallback adapter is said plainly and scales the work down, as --dry-run does), then the conv
       ladder, a WRN-28-2 B=64 training step and bench-compare's ops, each within a share of N seconds (default 450);
       writes DIR/gpu-<adapter>-<date>.json and .md (DIR default bench/results)`,
-  step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--outputs FILE] [--verbose]
+  step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--outputs FILE] [--gpu MODE] [--verbose]
       one training step from files (see docs/CONFIG.md); everything is validated before the browser starts. --out is
       the new checkpoint (a valid --checkpoint for the next step); --outputs (default OUT.outputs.safetensors) the
       step's losses, logits, pseudo-labels and gradients`,
-  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--verbose] | --resume DIR [--verbose]
+  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--gpu MODE] [--verbose] | --resume DIR [--gpu MODE] [--verbose]
       a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
-      (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.`,
+      (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.
+      --gpu auto (default): a hardware adapter (Chromium's Vulkan flags) when the machine shows a GPU, else Chromium's
+      default (SwiftShader on headless Linux, said at start); require: fail without a hardware adapter; off: the default`,
   convert: CONVERT_USAGE,
   report: `report RUN_DIR [RUN_DIR ...] [--out FILE]
       one self-contained HTML file (inline SVG charts, no scripts, no network) comparing training runs: final table
@@ -100,13 +103,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'bench-step': {
-      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool' });
+      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool', gpu: 'string' });
       const c = (f.config as string | undefined)?.trim();
       await runStepBench(ROOT, {
         configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.filter((x) => !x.limits).map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
         reps: (f.reps as number | undefined) ?? 2,
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/step-latest.json'),
         verbose: !!f.verbose,
+        gpu: parseGpuMode(f.gpu, 'bench-step'),
       });
       return;
     }
@@ -136,11 +140,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'step': {
-      const f = parseFlags(rest, { config: 'string', checkpoint: 'string', batch: 'string', out: 'string', outputs: 'string', verbose: 'bool' });
+      const f = parseFlags(rest, { config: 'string', checkpoint: 'string', batch: 'string', out: 'string', outputs: 'string', verbose: 'bool', gpu: 'string' });
       for (const k of ['config', 'checkpoint', 'batch', 'out']) if (!f[k]) throw new Error(`step: --${k} FILE is required\n${USAGE}`);
       const r = await runStep(ROOT, {
         config: f.config as string, checkpoint: f.checkpoint as string, batch: f.batch as string, out: f.out as string,
-        outputs: f.outputs as string | undefined, verbose: !!f.verbose,
+        outputs: f.outputs as string | undefined, verbose: !!f.verbose, gpu: parseGpuMode(f.gpu, 'step'),
       });
       process.stdout.write(`step done: loss ${r.loss}, ${r.dispatches} dispatches in one submission; wrote ${f.out} (checkpoint) and ${r.outputs} (outputs)\n`);
       return;
@@ -155,8 +159,11 @@ async function main(argv: string[]): Promise<void> {
         }
         else rest2.push(rest[i]);
       }
-      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string' });
-      await runTrain(ROOT, { config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined, verbose: !!f.verbose });
+      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string', gpu: 'string' });
+      await runTrain(ROOT, {
+        config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined,
+        verbose: !!f.verbose, gpu: parseGpuMode(f.gpu, 'train'),
+      });
       return;
     }
     case 'convert': {

@@ -2,7 +2,7 @@
 // images/s, dispatches and submissions per step, peak GPU memory, and a per-kernel GPU profile (timestamp queries,
 // one pass per dispatch). Prints markdown tables and writes JSON atomically (after every case, so a long run that is
 // stopped keeps the cases it finished).
-import { launchChromium, openHarness } from './browser.js';
+import { launchOnAdapter, type GpuMode } from './gpu-choice.js';
 import { writeAtomic } from './files.js';
 import { startServer } from './server.js';
 import type { StepBenchCase, StepBenchRow } from '../harness/step-bench.js';
@@ -17,6 +17,8 @@ export interface StepBenchOptions {
   reps: number;
   out: string;
   verbose: boolean;
+  /** Which adapter (cli/gpu-choice.ts); default auto. */
+  gpu?: GpuMode;
 }
 
 function stepConfig(base: StepConfig, algorithm: Algorithm, model?: WrnConfig): StepConfig {
@@ -107,15 +109,16 @@ export async function runStepBench(root: string, o: StepBenchOptions): Promise<S
   // --reps 0: build each step only (dispatches and peak memory, exact; no step run, no times): seconds per case.
   if (!Number.isInteger(o.reps) || o.reps < 0) throw new Error(`bench-step: --reps must be an integer >= 0 (0: build only), got ${o.reps}`);
   const server = await startServer(root);
-  const chromium = await launchChromium();
+  const session = await launchOnAdapter(o.gpu ?? 'auto', server.url, o.verbose, (m) => process.stdout.write(`${m}\n`))
+    .catch(async (e) => { await server.close(); throw e; });
+  const { chromium } = session;
   const rows: StepBenchRow[] = [];
   // A case that fails (an adapter limit exceeded while the step is built, a WebGPU error, a lost page) is reported
   // with its name and reason, kept in the JSON, and the bench goes on with the next case; the exit code is 1 then.
   const failed: StepBenchFailure[] = [];
   try {
-    const page = await openHarness(chromium.browser, server.url, o.verbose);
-    const info = await page.evaluate(() => (window as unknown as { dasoInfo: unknown }).dasoInfo);
-    process.stdout.write(`adapter: ${JSON.stringify(info)}\n`);
+    const { page, adapter: info } = session;
+    process.stdout.write(`${session.summary}\nadapter: ${JSON.stringify(info)}\n`);
     const save = () => writeAtomic(o.out, JSON.stringify({ date: new Date().toISOString(), adapter: info, reps: o.reps, note: NOTE, rows, failed }, null, 2));
     for (const c of cases) {
       process.stdout.write(`running ${c.name} (${c.label}, ${c.cfg.algorithm}, B=${c.B}${c.Bu ? `, Bu=${c.Bu}` : ''}, reps ${o.reps})...\n`);

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { readSafetensors } from '../nn/safetensors.js';
 import { validateCheckpoint, validateStepBatch } from '../train/checkpoint-check.js';
 import { parseStepFileConfig, type StepFileConfig } from '../train/step-config.js';
-import { browserGone, launchChromium, openHarness } from './browser.js';
+import { browserGone } from './browser.js';
+import { launchOnAdapter, type GpuMode } from './gpu-choice.js';
 import { stopSignal, throwIfStopped } from './lifecycle.js';
 import { fsError, writeAtomic } from './files.js';
 import { startServer } from './server.js';
@@ -18,6 +19,8 @@ export interface StepOptions {
   /** The outputs and gradients; default: outputsPathFor(out). */
   outputs?: string;
   verbose?: boolean;
+  /** Which adapter (cli/gpu-choice.ts); default auto. */
+  gpu?: GpuMode;
 }
 
 /** `run.safetensors` -> `run.outputs.safetensors` (any other name: `<name>.outputs.safetensors`). */
@@ -66,9 +69,10 @@ export async function runStep(root: string, o: StepOptions): Promise<{ loss: num
   const server = await startServer(root);
   server.io.files.set('checkpoint', ckBytes);
   server.io.files.set('batch', batchBytes);
-  const chromium = await launchChromium().catch(async (e) => { await server.close(); throw e; });
+  const { chromium, page, summary } = await launchOnAdapter(o.gpu ?? 'auto', server.url, !!o.verbose, (m) => process.stderr.write(`${m}\n`))
+    .catch(async (e) => { await server.close(); throw e; });
   try {
-    const page = await openHarness(chromium.browser, server.url, o.verbose);
+    if (o.verbose) process.stderr.write(`${summary}\n`);
     const run = page.evaluate(
       (req) => (window as unknown as { daso: { step: (r: unknown) => Promise<unknown> } }).daso.step(req),
       { config: json, checkpointUrl: server.io.url('checkpoint'), batchUrl: server.io.url('batch'), outUrl: server.io.url('out'), outputsUrl: server.io.url('outputs') } as never,

@@ -14,7 +14,8 @@ import type { EvalRecord, TrainEvent } from '../train/trainer.js';
 import { METRICS_FORMAT, type LogRecord, type StartRecord } from '../train/metrics-record.js';
 import { validateCheckpoint } from '../train/checkpoint-check.js';
 import { appendLine, fsError, removeStaleTemps, writeAtomic } from './files.js';
-import { browserGone, chromiumPath, launchChromium, openHarness } from './browser.js';
+import { browserGone, chromiumPath } from './browser.js';
+import { launchOnAdapter, type GpuMode } from './gpu-choice.js';
 import { handleStopGracefully, StoppedBySignal, stopSignal, throwIfStopped, signalExitCode } from './lifecycle.js';
 import { startServer } from './server.js';
 
@@ -24,6 +25,8 @@ export interface TrainOptions {
   outDir?: string;
   resume?: string;
   verbose?: boolean;
+  /** Which adapter (cli/gpu-choice.ts); default auto. */
+  gpu?: GpuMode;
 }
 
 /** A preset name or a JSON file; `--set a.b=value` overrides (value parsed as JSON, else taken as a string). */
@@ -198,10 +201,12 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
   if (resumeBytes) io.set('resume', resumeBytes);
   let final: { final: EvalRecord; median: Record<string, number> } | null = null;
   let stoppedAt: number | null = null;
-  const chromium = await launchChromium().catch(async (e) => { await server.close(); throw e; });
+  const session = await launchOnAdapter(o.gpu ?? 'auto', server.url, !!o.verbose, (m) => process.stdout.write(`${m}\n`))
+    .catch(async (e) => { await server.close(); throw e; });
+  const { chromium, page } = session;
   try {
     throwIfStopped('before the run started; nothing was trained');
-    const page = await openHarness(chromium.browser, server.url, o.verbose);
+    process.stdout.write(`${session.summary}\n`);
     // Written once the page has a GPU device: a run that could not start leaves no run files behind.
     writeAtomic(join(runDir, 'config.json'), JSON.stringify(config, null, 2));
     await page.exposeFunction('dasoCheckpoint', (name: string) => {
