@@ -4,10 +4,13 @@
 # again after an interruption (Ctrl-C keeps a checkpoint) and every unfinished run continues from its checkpoint;
 # finished runs (final.json present) are skipped. On the 2-core SwiftShader machine a run takes about 85 minutes
 # (3.0-3.4 s a step plus evaluations), the eight about 11 hours. Then: daso report runs/lt1500-* --out report.html
-# Usage: bash scripts/experiment-lt.sh [RUNS_DIR]    (default runs/)
+# On a machine with a GPU, pass `--gpu require` after the folder so no run silently falls back to the CPU.
+# Usage: bash scripts/experiment-lt.sh [RUNS_DIR [TRAIN FLAGS...]]    (default runs/; e.g. runs --gpu require)
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-runs}
+shift || true
+extra=("$@")
 node scripts/build.mjs
 for reversed in false true; do
   for a in fixmatch daso; do
@@ -16,14 +19,14 @@ for reversed in false true; do
       dir=$out/$name
       if [ -f "$dir/final.json" ]; then echo "$name: done"; continue; fi
       if [ -f "$dir/checkpoint.safetensors" ]; then
-        node dist/cli.js train --resume "$dir" || exit $?
+        node dist/cli.js train --resume "$dir" "${extra[@]}" || exit $?
       else
         # Warm-up and histogram window keep the preset's proportions (1/3 of the run, 1/30 of it); t_dist 0.3 for the
         # reversed unlabeled set, as the paper's reversed CIFAR-10-LT preset has it.
         node dist/cli.js train --config fashion-mnist-lt --set name=lt1500 --set algorithm=$a --set train.seed=$s \
           --set max_iter=1500 --set daso.warmup=500 --set daso.pl_update_period=50 --set train.eval_every=100 \
           --set train.checkpoint_every=50 --set data.reverse_unlabeled=$reversed \
-          $([ $reversed = true ] && echo --set daso.t_dist=0.3) --out-dir "$dir" || exit $?
+          $([ $reversed = true ] && echo --set daso.t_dist=0.3) --out-dir "$dir" "${extra[@]}" || exit $?
       fi
     done
   done
