@@ -231,7 +231,8 @@ describe('conv2d_backward_weight', () => {
   }
 
   it('without a version runs the rule\'s rung, and lists v4 / v5 only for the shapes they take', async () => {
-    for (const [i, s] of [SHAPES[1], SHAPES[3], ...VEC_SHAPES.slice(0, 5)].entries()) {
+    const seen = new Set<number>();
+    for (const [i, s] of [SHAPES[1], SHAPES[3], ...VEC_SHAPES.slice(0, 6)].entries()) {
       const OW = conv2dRefOutputSize(s)[1];
       const n = sizes(s);
       const x = randn(n.x, 700 + i), dy = randn(n.y, 800 + i);
@@ -239,7 +240,9 @@ describe('conv2d_backward_weight', () => {
       expectClose(res.dw, conv2dBackwardWeightRef(x, dy, s), `rule ${name(s)}`, 5e-4, 1e-4);
       expect(res.ran[0], name(s)).toBe(conv2dBackwardWeightRule({ ...s, OW }));
       expect(conv2dBackwardWeightVersions({ ...s, OW })).toEqual(vectorShape(s) ? [1, 2, 3, 4, 5] : [1, 2, 3]);
+      seen.add(res.ran[0]);
     }
+    expect([...seen].sort()).toEqual([3, 4, 5]); // the shapes cover all three of the rule's choices
   });
 
   it('rejects a channel mismatch between x and dw, and a wrong scratch', async () => {

@@ -99,10 +99,9 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4, '16x16')),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
-  ...WRN_CONVS.map((c) => backwardWeight(c, 3)),
-  // v4 / v5 (4-pixel vectors; v5 carries x along rows, 3x3 only: its 1x1 rows run v4's entry point).
-  ...WRN_CONVS.map((c) => backwardWeight(c, 4)),
-  ...WRN_CONVS.map((c) => backwardWeight(c, 5)),
+  // v3, v4, v5 of one shape next to each other, so an A/B run under a changing load compares them at the same time
+  // (v5 has no 1x1 entry point: its 1x1 rows run v4's kernel, a free measure of the run-to-run noise).
+  ...WRN_CONVS.flatMap((c) => [backwardWeight(c, 3), backwardWeight(c, 4), backwardWeight(c, 5)]),
 
 ];
 

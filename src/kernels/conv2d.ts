@@ -376,10 +376,16 @@ export function conv2dBackwardWeightScratchShape(x: readonly number[], dy: reado
   return [splits, dy[1] * x[1] * R * R];
 }
 
-/** The default rung per shape, measured on SwiftShader (see bench/README.md "Weight gradient v4 / v5"): RULE_TBD. */
+/** The default rung per shape, from SwiftShader at batch 64 (bench/README.md "Weight gradient v4 / v5"; the fastest
+ * of 3 repetitions, over 3 runs beside other work, bench/results/kernels-wgrad-v5*-swiftshader-2026-12-02.json):
+ * v5 on 3x3 stride-1 convs with rows of >= 32 pixels (stem 13 ms vs v3 34, stage1 first 136 vs 160, stage1 256 vs
+ * 277); v4 on the other shapes it takes: 1x1 (stage1 shortcut 20 vs 76 ms, stage2 shortcut 29 vs 39; stage3
+ * shortcut 36 vs 31, a tie within the noise), 3x3 stride 2 (stage2 first 176 vs 191, stage3 first 164 vs 191) and
+ * the short-row stride-1 convs, where v5's per-row setup is spread over 2-4 groups and it loses (stage3 451 ms vs
+ * v4 316, v3 313; stage2 v4 327, v3 290, within the noise). v4 needs no transposed dy. Other shapes: v3. */
 export function conv2dBackwardWeightRule(p: Pick<Conv2dParams, 'R' | 'stride' | 'pad' | 'W' | 'OW'>): WgradVersion {
   if (!wgradVectorsApply(p)) return 3;
-  return p.R === 3 ? 5 : 4;
+  return p.R === 3 && p.stride === 1 && p.OW >= 32 ? 5 : 4;
 }
 
 /** dw[K,C,R,R] = weight gradient given x and dy (+ beta * dw): split-K partials into `scratch`, then a fixed-order
