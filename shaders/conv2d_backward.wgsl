@@ -1,4 +1,4 @@
-// conv2d backward (NCHW, w [K,C,R,R], zero padding PAD, stride STRIDE), f32 accumulation, three entry points:
+// conv2d backward (NCHW, w [K,C,R,R], zero padding PAD, stride STRIDE), f32 accumulation; the first rungs:
 //
 //   main_backward_input (conv2d_backward_input, dgrad): dx[N,C,H,W] = sum_{k,kh,kw} dy[n,k,oh,ow] * w[k,c,kh,kw]
 //     over the (oh, ow) with oh*STRIDE - PAD + kh = h. An implicit GEMM: rows = input pixels, columns = C,
@@ -14,6 +14,8 @@
 //     channels x TCOL weight columns over one chunk and writes partials[split, k, c, kh, kw].
 //     TCOL = (9 / (R*R)) channels x all R*R taps (R=3: 1 x 9; R=1: 9 x 1), so a tap's (kh, kw) is a constant of
 //     the unrolled column loop.
+//     Later rungs (each with its own header below): _v2 (8 output channels, sliding window), _v3 (transposed dy),
+//     _v4 (dy and x as aligned 4-pixel vectors), _v5 (v4 carrying x vectors along output rows).
 //   main_backward_weight_reduce (conv2d_backward_weight_reduce, pass 2): dw[i] = sum_s partials[s, i] in order s =
 //     0, 1, ... (+ BETA * dw[i]): deterministic, no float atomics.
 //
