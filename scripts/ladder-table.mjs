@@ -26,7 +26,7 @@ if (mm.length) {
 const FAMILIES = [
   ['conv2d_forward', ['v0', 'v1', 'v2', 'v3', 'v4']],
   ['conv2d_backward_input', ['v1', 'v2', 'v3', 'v4']],
-  ['conv2d_backward_weight', ['v1', 'v2', 'v3']],
+  ['conv2d_backward_weight', ['v1', 'v2', 'v3', 'v4', 'v5']],
 ];
 for (const [fam, versions] of FAMILIES) {
   const mine = rows.filter((r) => r.kernel.startsWith(`${fam}.v`));

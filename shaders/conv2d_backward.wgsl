@@ -1,4 +1,4 @@
-// conv2d backward (NCHW, w [K,C,R,R], zero padding PAD, stride STRIDE), f32 accumulation, three entry points:
+// conv2d backward (NCHW, w [K,C,R,R], zero padding PAD, stride STRIDE), f32 accumulation; the first rungs:
 //
 //   main_backward_input (conv2d_backward_input, dgrad): dx[N,C,H,W] = sum_{k,kh,kw} dy[n,k,oh,ow] * w[k,c,kh,kw]
 //     over the (oh, ow) with oh*STRIDE - PAD + kh = h. An implicit GEMM: rows = input pixels, columns = C,
@@ -14,6 +14,8 @@
 //     channels x TCOL weight columns over one chunk and writes partials[split, k, c, kh, kw].
 //     TCOL = (9 / (R*R)) channels x all R*R taps (R=3: 1 x 9; R=1: 9 x 1), so a tap's (kh, kw) is a constant of
 //     the unrolled column loop.
+//     Later rungs (each with its own header below): _v2 (8 output channels, sliding window), _v3 (transposed dy),
+//     _v4 (dy and x as aligned 4-pixel vectors), _v5 (v4 carrying x vectors along output rows).
 //   main_backward_weight_reduce (conv2d_backward_weight_reduce, pass 2): dw[i] = sum_s partials[s, i] in order s =
 //     0, 1, ... (+ BETA * dw[i]): deterministic, no float atomics.
 //
@@ -527,4 +529,214 @@ fn main_backward_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main_backward_weight_v4: the weight gradient as a GEMM over pixel vectors, dw[k, (c, tap)] = sum_p dy[k, p] *
+// col[(c, tap), p], 4 consecutive output pixels of one row at a time. dy in NCHW is contiguous along pixels, so a
+// channel's 4 pixels are one aligned vec4 load (no transpose pass, unlike v3), and the x values the 4 pixels see at
+// a tap come from aligned vec4 loads of the input row (wgrad_taps): 3x3 stride 1 pad 1: 3 loads per kernel row give
+// its three taps (left | middle | right, as conv2d_forward v4); 3x3 stride 2 pad 1: 3 loads per kernel row
+// (x[2o-1 .. 2o+7], even and odd lanes); 1x1 stride 1: 1 load; 1x1 stride 2: 2 loads (even lanes). The thread's 8
+// output channels are two mat4x4 of dy (column j = channel k0 + j over the 4 pixels), so a tap vector t adds t * D:
+// 4 dot products over the 4 pixels, into the same vec4-per-column accumulators as v3.
+// Per 4 pixels (288 multiply-adds), 3x3: 8 dy + 9 x vec4 loads (v3: 8 vec4 + 12 scalar gathers at stride 1 with the
+// sliding window, 8 + 36 at stride 2, plus the transpose pass); 1x1 (9 channels): 8 + 9 or 8 + 18.
+// Shapes (wgradVectorsApply in conv2d.ts): 3x3 pad 1 or 1x1 pad 0, stride 1 or 2, W % 4 == 0 and OW % 4 == 0 (4-pixel
+// groups within a row, vec4-aligned in x and dy). CHUNK is a multiple of 4 pixels.
+@group(0) @binding(0) var<storage, read> dyv: array<vec4f>;
+@group(0) @binding(1) var<storage, read> xv: array<vec4f>;
+
+// The aligned vec4 x[rowbase + iw .. + 3] (iw % 4 == 0), zeros outside the row [0, W) or when !ok.
+fn wgrad_xv(rowbase: u32, iw: i32, ok: bool) -> vec4f {
+  let inside = ok && iw >= 0 && iw < i32(W);
+  return select(vec4f(0.0), xv[(rowbase + u32(select(0, iw, inside))) / 4u], inside);
+}
+
+// t[kw][i] = x[row, STRIDE * (o + i) - PAD + kw] for the 4 output pixels o..o+3 (o % 4 == 0) of input row `rowbase`
+// (ok: the row is inside the image); zeros in the padding. R = 1 (PAD 0): t[0] only.
+fn wgrad_taps(rowbase: u32, ok: bool, o: u32) -> array<vec4f, 3> {
+  let b = i32(STRIDE * o);
+  if (STRIDE == 1u) {
+    let m = wgrad_xv(rowbase, b, ok);
+    if (R == 1u) { return array<vec4f, 3>(m, m, m); }
+    let l = wgrad_xv(rowbase, b - 4, ok).w;
+    let r = wgrad_xv(rowbase, b + 4, ok).x;
+    return array<vec4f, 3>(vec4f(l, m.xyz), m, vec4f(m.yzw, r));
+  }
+  let e = wgrad_xv(rowbase, b, ok);
+  let f = wgrad_xv(rowbase, b + 4, ok);
+  if (R == 1u) { return array<vec4f, 3>(vec4f(e.xz, f.xz), vec4f(0.0), vec4f(0.0)); }
+  let l = wgrad_xv(rowbase, b - 4, ok).w;
+  return array<vec4f, 3>(vec4f(l, e.y, e.w, f.y), vec4f(e.x, e.z, f.x, f.z), vec4f(e.y, e.w, f.y, f.w));
+}
+
+// The row base of input row ih of the channel starting at `cbase`, and whether the row is inside the image.
+fn wgrad_row(cbase: u32, ih: i32) -> vec2u {
+  let ok = ih >= 0 && ih < i32(H);
+  return vec2u(cbase + u32(select(0, ih, ok)) * W, u32(ok));
+}
+
+// The two dy matrices of the thread's 8 output channels at pixel group `db` (vec4 index of the group in channel 0).
+fn wgrad_dmat(db: u32, ko: vec4u) -> mat4x4f {
+  return mat4x4f(dyv[db + ko.x], dyv[db + ko.y], dyv[db + ko.z], dyv[db + ko.w]);
+}
+
+// Pass-1 partials of v4 / v5 (the same layout and masks as v3).
+fn wgrad_store8(s: u32, c0: u32, k0: u32, accA: array<vec4f, TCOL_MAX>, accB: array<vec4f, TCOL_MAX>) {
+  let RR = R * R;
+  let TC = TCOL_MAX / RR;
+  let KCRR = K * C * RR;
+  for (var col = 0u; col < TC * RR; col++) {
+    let c = c0 + col / RR;
+    if (c < C) {
+      for (var j = 0u; j < 4u; j++) {
+        if (k0 + j < K) { partials[s * KCRR + ((k0 + j) * C + c) * RR + col % RR] = accA[col][j]; }
+        if (k0 + 4u + j < K) { partials[s * KCRR + ((k0 + 4u + j) * C + c) * RR + col % RR] = accB[col][j]; }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_backward_weight_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let RR = R * R;
+  let TC = TCOL_MAX / RR;
+  let CB = (C + TC - 1u) / TC;
+  let KB = (K + 7u) / 8u;
+  let cb = g % CB;
+  let kb = (g / CB) % KB;
+  let s = g / (CB * KB);
+  if (s >= SPLITS) { return; }
+  let c0 = cb * TC;
+  let k0 = kb * 8u;
+  let HW = H * W;
+  let OW4 = OW / 4u;
+  let OHW4 = OH * OW4;
+  let kk = vec4u(k0) + vec4u(0u, 1u, 2u, 3u);
+  let ko0 = min(kk, vec4u(K - 1u)) * OHW4;
+  let ko1 = min(kk + vec4u(4u), vec4u(K - 1u)) * OHW4;
+
+  let q0 = s * (CHUNK / 4u);
+  let q1 = min(N * OHW4, q0 + CHUNK / 4u);
+  var n = q0 / OHW4;
+  var oh = (q0 % OHW4) / OW4;
+  var og = q0 % OW4;
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0); var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0); var a8 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0); var b8 = vec4f(0.0);
+  for (var q = q0; q < q1; q++) {
+    let db = n * K * OHW4 + oh * OW4 + og;
+    let D0 = wgrad_dmat(db, ko0);
+    let D1 = wgrad_dmat(db, ko1);
+    let o = og * 4u;
+    let xb = n * C * HW;
+    if (R == 3u) {
+      let ih0 = i32(oh * STRIDE) - i32(PAD);
+      let r0 = wgrad_row(xb + c0 * HW, ih0);
+      let r1 = wgrad_row(xb + c0 * HW, ih0 + 1);
+      let r2 = wgrad_row(xb + c0 * HW, ih0 + 2);
+      let t0 = wgrad_taps(r0.x, r0.y != 0u, o);
+      let t1 = wgrad_taps(r1.x, r1.y != 0u, o);
+      let t2 = wgrad_taps(r2.x, r2.y != 0u, o);
+      a0 += t0[0] * D0; a1 += t0[1] * D0; a2 += t0[2] * D0; a3 += t1[0] * D0; a4 += t1[1] * D0; a5 += t1[2] * D0; a6 += t2[0] * D0; a7 += t2[1] * D0; a8 += t2[2] * D0;
+      b0 += t0[0] * D1; b1 += t0[1] * D1; b2 += t0[2] * D1; b3 += t1[0] * D1; b4 += t1[1] * D1; b5 += t1[2] * D1; b6 += t2[0] * D1; b7 += t2[1] * D1; b8 += t2[2] * D1;
+    } else {
+      // 1x1: 9 channels (clamped to C - 1; their partials are not stored).
+      let rb = xb + oh * STRIDE * W;
+      let t0 = wgrad_taps(rb + min(c0, C - 1u) * HW, true, o)[0];
+      let t1 = wgrad_taps(rb + min(c0 + 1u, C - 1u) * HW, true, o)[0];
+      let t2 = wgrad_taps(rb + min(c0 + 2u, C - 1u) * HW, true, o)[0];
+      let t3 = wgrad_taps(rb + min(c0 + 3u, C - 1u) * HW, true, o)[0];
+      let t4 = wgrad_taps(rb + min(c0 + 4u, C - 1u) * HW, true, o)[0];
+      let t5 = wgrad_taps(rb + min(c0 + 5u, C - 1u) * HW, true, o)[0];
+      let t6 = wgrad_taps(rb + min(c0 + 6u, C - 1u) * HW, true, o)[0];
+      let t7 = wgrad_taps(rb + min(c0 + 7u, C - 1u) * HW, true, o)[0];
+      let t8 = wgrad_taps(rb + min(c0 + 8u, C - 1u) * HW, true, o)[0];
+      a0 += t0 * D0; a1 += t1 * D0; a2 += t2 * D0; a3 += t3 * D0; a4 += t4 * D0; a5 += t5 * D0; a6 += t6 * D0; a7 += t7 * D0; a8 += t8 * D0;
+      b0 += t0 * D1; b1 += t1 * D1; b2 += t2 * D1; b3 += t3 * D1; b4 += t4 * D1; b5 += t5 * D1; b6 += t6 * D1; b7 += t7 * D1; b8 += t8 * D1;
+    }
+    og++;
+    if (og == OW4) {
+      og = 0u;
+      oh++;
+      if (oh == OH) { oh = 0u; n++; }
+    }
+  }
+  wgrad_store8(s, c0, k0, array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8), array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main_backward_weight_v5: v4 walking whole output rows (3x3; CHUNK is a whole number of rows), carrying the x
+// vectors a pixel group shares with the next one across the row instead of reloading them: stride 1: the middle
+// vec4 and its left neighbour's last value, so 1 new vec4 per kernel row and group (v4: 3); stride 2: the left
+// value (the previous group's last odd lane), 2 new vec4s (v4: 3). Per 4 pixels: 8 dy + 3 (stride 1) or 6 (stride
+// 2) x vec4 loads for 288 multiply-adds. The row loop keeps the group loop branch-free (v2's measured lesson); the
+// zero padding at the row ends comes from the masked loads (wgrad_xv). 3x3 only: the launcher runs v4 for 1x1 convs
+// (nothing to carry: each group's x vectors are its own).
+@compute @workgroup_size(WG)
+fn main_backward_weight_v5(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let RR = R * R;
+  let TC = TCOL_MAX / RR;
+  let CB = (C + TC - 1u) / TC;
+  let KB = (K + 7u) / 8u;
+  let cb = g % CB;
+  let kb = (g / CB) % KB;
+  let s = g / (CB * KB);
+  if (s >= SPLITS) { return; }
+  let c0 = cb * TC;
+  let k0 = kb * 8u;
+  let HW = H * W;
+  let OW4 = OW / 4u;
+  let OHW4 = OH * OW4;
+  let kk = vec4u(k0) + vec4u(0u, 1u, 2u, 3u);
+  let ko0 = min(kk, vec4u(K - 1u)) * OHW4;
+  let ko1 = min(kk + vec4u(4u), vec4u(K - 1u)) * OHW4;
+
+  let p1 = min(N * OH * OW, (s + 1u) * CHUNK);
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0); var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0); var a8 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0); var b8 = vec4f(0.0);
+  for (var r = s * CHUNK / OW; r < p1 / OW; r++) {
+    let n = r / OH;
+    let oh = r % OH;
+    let xc = n * C * HW + c0 * HW;
+    let ih0 = i32(oh * STRIDE) - i32(PAD);
+    let r0 = wgrad_row(xc, ih0);
+    let r1 = wgrad_row(xc, ih0 + 1);
+    let r2 = wgrad_row(xc, ih0 + 2);
+    let ok0 = r0.y != 0u; let ok1 = r1.y != 0u; let ok2 = r2.y != 0u;
+    let db0 = n * K * OHW4 + oh * OW4;
+    // Carried per kernel row: l = x[row, STRIDE*o - 1] (left padding at o = 0); stride 1 also m = x[row, o..o+3].
+    var l0 = 0.0; var l1 = 0.0; var l2 = 0.0;
+    var m0 = vec4f(0.0); var m1 = vec4f(0.0); var m2 = vec4f(0.0);
+    if (STRIDE == 1u) { m0 = wgrad_xv(r0.x, 0, ok0); m1 = wgrad_xv(r1.x, 0, ok1); m2 = wgrad_xv(r2.x, 0, ok2); }
+    for (var og = 0u; og < OW4; og++) {
+      let D0 = wgrad_dmat(db0 + og, ko0);
+      let D1 = wgrad_dmat(db0 + og, ko1);
+      let b = i32(STRIDE * og * 4u);
+      var t00: vec4f; var t01: vec4f; var t02: vec4f;
+      var t10: vec4f; var t11: vec4f; var t12: vec4f;
+      var t20: vec4f; var t21: vec4f; var t22: vec4f;
+      if (STRIDE == 1u) {
+        let n0 = wgrad_xv(r0.x, b + 4, ok0); let n1 = wgrad_xv(r1.x, b + 4, ok1); let n2 = wgrad_xv(r2.x, b + 4, ok2);
+        t00 = vec4f(l0, m0.xyz); t01 = m0; t02 = vec4f(m0.yzw, n0.x);
+        t10 = vec4f(l1, m1.xyz); t11 = m1; t12 = vec4f(m1.yzw, n1.x);
+        t20 = vec4f(l2, m2.xyz); t21 = m2; t22 = vec4f(m2.yzw, n2.x);
+        l0 = m0.w; l1 = m1.w; l2 = m2.w;
+        m0 = n0; m1 = n1; m2 = n2;
+      } else {
+        let e0 = wgrad_xv(r0.x, b, ok0); let f0 = wgrad_xv(r0.x, b + 4, ok0);
+        let e1 = wgrad_xv(r1.x, b, ok1); let f1 = wgrad_xv(r1.x, b + 4, ok1);
+        let e2 = wgrad_xv(r2.x, b, ok2); let f2 = wgrad_xv(r2.x, b + 4, ok2);
+        t00 = vec4f(l0, e0.y, e0.w, f0.y); t01 = vec4f(e0.x, e0.z, f0.x, f0.z); t02 = vec4f(e0.y, e0.w, f0.y, f0.w);
+        t10 = vec4f(l1, e1.y, e1.w, f1.y); t11 = vec4f(e1.x, e1.z, f1.x, f1.z); t12 = vec4f(e1.y, e1.w, f1.y, f1.w);
+        t20 = vec4f(l2, e2.y, e2.w, f2.y); t21 = vec4f(e2.x, e2.z, f2.x, f2.z); t22 = vec4f(e2.y, e2.w, f2.y, f2.w);
+        l0 = f0.w; l1 = f1.w; l2 = f2.w;
+      }
+      a0 += t00 * D0; a1 += t01 * D0; a2 += t02 * D0; a3 += t10 * D0; a4 += t11 * D0; a5 += t12 * D0; a6 += t20 * D0; a7 += t21 * D0; a8 += t22 * D0;
+      b0 += t00 * D1; b1 += t01 * D1; b2 += t02 * D1; b3 += t10 * D1; b4 += t11 * D1; b5 += t12 * D1; b6 += t20 * D1; b7 += t21 * D1; b8 += t22 * D1;
+    }
+  }
+  wgrad_store8(s, c0, k0, array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8), array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8));
 }

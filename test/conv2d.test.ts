@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { conv2dBackwardWeightScratchShape, conv2dOutputSize } from '../src/kernels/conv2d.js';
+import {
+  conv2dBackwardWeightRule, conv2dBackwardWeightScratchShape, conv2dBackwardWeightVersions, conv2dOutputSize, wgradVectorsApply,
+} from '../src/kernels/conv2d.js';
 import {
   conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dForwardRef, conv2dRefOutputSize, type Conv2dShape,
 } from '../src/kernels/conv2d.ref.js';
@@ -174,28 +176,74 @@ describe('conv2d_backward_input', () => {
   });
 });
 
+// Shapes v4 / v5 take (wgradVectorsApply: 3x3 pad 1 or 1x1 pad 0, stride 1 or 2, W and OW multiples of 4), ragged
+// otherwise: odd N, C, K past the 8-channel and 9-column blocks, odd H (stride 2: the last kernel row falls in the
+// bottom padding), one and several 4-pixel groups per row; the last four split the reduction (2-5 splits, ragged last
+// chunk, stride-2 chunks that cross an image boundary).
+const VEC_SHAPES: Conv2dShape[] = [
+  S(3, 5, 7, 8, 11, 3, 2, 1),
+  S(2, 3, 7, 16, 13, 3, 2, 1),
+  S(3, 19, 3, 4, 17, 3, 1, 1),
+  S(2, 7, 5, 8, 9, 1, 2, 0),
+  S(1, 10, 3, 12, 5, 1, 1, 0),
+  S(2, 2, 33, 32, 3, 3, 1, 1),
+  S(3, 2, 45, 64, 3, 3, 2, 1),
+  S(2, 3, 33, 64, 5, 1, 1, 0),
+  S(2, 3, 33, 64, 5, 1, 2, 0),
+];
+const vectorShape = (s: Conv2dShape): boolean => wgradVectorsApply({ ...s, OW: conv2dRefOutputSize(s)[1] });
+
 describe('conv2d_backward_weight', () => {
-  // v2 with the sliding-window row walk (3x3 stride 1: SPLIT_SHAPE and others) and without it.
-  for (const v of [{ version: 1 }, { version: 2 }, { version: 2, slide: false }, { version: 3 }, { version: 3, slide: false }]) {
+  // v2 with the sliding-window row walk (3x3 stride 1: SPLIT_SHAPE and others) and without it; v4 / v5 on the shapes
+  // they take (the others must be refused, naming the rungs that can run them).
+  const VERSIONS = [{ version: 1 }, { version: 2 }, { version: 2, slide: false }, { version: 3 }, { version: 3, slide: false }, { version: 4 }, { version: 5 }];
+  for (const v of VERSIONS) {
     const label = `v${v.version}${v.slide === false ? ' (no sliding window)' : ''}`;
     it(`${label} matches the reference on ragged shapes, and with a split reduction`, async () => {
-      for (const [i, s] of [...SHAPES, SPLIT_SHAPE].entries()) {
+      let ran = 0;
+      for (const [i, s] of [...SHAPES, SPLIT_SHAPE, ...VEC_SHAPES].entries()) {
         const n = sizes(s);
         const x = randn(n.x, 500 + i), dy = randn(n.y, 600 + i);
-        const { dw, splits } = await runOp('conv2d_backward_weight', opParams(s, v), { x, dy });
-        // Sums of up to 2178 products: a looser absolute tolerance than the short reductions above.
-        expectClose(dw, conv2dBackwardWeightRef(x, dy, s), `${label} ${name(s)} splits=${splits[0]}`, 5e-4, 1e-4);
-        if (s === SPLIT_SHAPE) expect(splits[0]).toBeGreaterThan(1);
+        if (v.version >= 4 && !vectorShape(s)) {
+          await expect(runOp('conv2d_backward_weight', opParams(s, v), { x, dy }), name(s)).rejects.toThrow(/4-pixel vectors .* use a version from conv2dBackwardWeightVersions/);
+          continue;
+        }
+        const res = await runOp('conv2d_backward_weight', opParams(s, v), { x, dy });
+        // Sums of up to 4224 products: a looser absolute tolerance than the short reductions above.
+        expectClose(res.dw, conv2dBackwardWeightRef(x, dy, s), `${label} ${name(s)} splits=${res.splits[0]}`, 5e-4, 1e-4);
+        if (s === SPLIT_SHAPE || VEC_SHAPES.indexOf(s) >= 5) expect(res.splits[0], name(s)).toBeGreaterThan(1);
+        // v5 has no 1x1 entry point: it runs v4's.
+        expect(res.ran[0], name(s)).toBe(v.version === 5 && s.R === 1 ? 4 : v.version);
+        ran++;
       }
+      expect(ran).toBeGreaterThanOrEqual(v.version >= 4 ? 11 : 25);
     });
 
     it(`${label} accumulates with beta`, async () => {
-      const s = SPLIT_SHAPE, n = sizes(s);
-      const x = randn(n.x, 8), dy = randn(n.y, 9), dw0 = randn(n.w, 10);
-      const { dw } = await runOp('conv2d_backward_weight', opParams(s, { ...v, beta: 1 }), { x, dy, dw: dw0 });
-      expectClose(dw, conv2dBackwardWeightRef(x, dy, s, dw0, 1), `beta ${label} ${name(s)}`, 5e-4, 1e-4);
+      // v4 / v5: a split 3x3 stride-2 shape and a split 1x1 one.
+      for (const s of v.version >= 4 ? [VEC_SHAPES[6], VEC_SHAPES[8]] : [SPLIT_SHAPE]) {
+        const n = sizes(s);
+        const x = randn(n.x, 8), dy = randn(n.y, 9), dw0 = randn(n.w, 10);
+        const { dw } = await runOp('conv2d_backward_weight', opParams(s, { ...v, beta: 1 }), { x, dy, dw: dw0 });
+        expectClose(dw, conv2dBackwardWeightRef(x, dy, s, dw0, 1), `beta ${label} ${name(s)}`, 5e-4, 1e-4);
+      }
     });
   }
+
+  it('without a version runs the rule\'s rung, and lists v4 / v5 only for the shapes they take', async () => {
+    const seen = new Set<number>();
+    for (const [i, s] of [SHAPES[1], SHAPES[3], ...VEC_SHAPES.slice(0, 6)].entries()) {
+      const OW = conv2dRefOutputSize(s)[1];
+      const n = sizes(s);
+      const x = randn(n.x, 700 + i), dy = randn(n.y, 800 + i);
+      const res = await runOp('conv2d_backward_weight', opParams(s), { x, dy });
+      expectClose(res.dw, conv2dBackwardWeightRef(x, dy, s), `rule ${name(s)}`, 5e-4, 1e-4);
+      expect(res.ran[0], name(s)).toBe(conv2dBackwardWeightRule({ ...s, OW }));
+      expect(conv2dBackwardWeightVersions({ ...s, OW })).toEqual(vectorShape(s) ? [1, 2, 3, 4, 5] : [1, 2, 3]);
+      seen.add(res.ran[0]);
+    }
+    expect([...seen].sort()).toEqual([3, 4, 5]); // the shapes cover all three of the rule's choices
+  });
 
   it('rejects a channel mismatch between x and dw, and a wrong scratch', async () => {
     const s = S(2, 3, 5, 7, 4, 3, 1, 1);

@@ -1,5 +1,5 @@
 import type { ForwardTile, RowTile } from '../../src/kernels/conv2d-tiles.js';
-import { type ForwardVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize, rowVectorsApply } from '../../src/kernels/conv2d.js';
+import { type ForwardVersion, type WgradVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize, rowVectorsApply } from '../../src/kernels/conv2d.js';
 import { random, type BenchCase } from './util.js';
 
 export interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
@@ -68,7 +68,7 @@ function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4, rowTile?: RowTile): 
   };
 }
 
-function backwardWeight(c: Conv, version: 1 | 2 | 3 = 3, slide = true): BenchCase {
+function backwardWeight(c: Conv, version: WgradVersion = 3, slide = true): BenchCase {
   return {
     kernel: `conv2d_backward_weight.v${version}${slide ? '' : '-noslide'}`,
     shape: describe(c),
@@ -99,7 +99,9 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4, '16x16')),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
-  ...WRN_CONVS.map((c) => backwardWeight(c, 3)),
+  // v3, v4, v5 of one shape next to each other, so an A/B run under a changing load compares them at the same time
+  // (v5 has no 1x1 entry point: its 1x1 rows run v4's kernel, a free measure of the run-to-run noise).
+  ...WRN_CONVS.flatMap((c) => [backwardWeight(c, 3), backwardWeight(c, 4), backwardWeight(c, 5)]),
 
 ];
 

@@ -3,7 +3,7 @@
 // conv2d_backward_weight, batchnorm_forward_train / batchnorm_backward, ...).
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../kernels/batchnorm.js';
 import {
-  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
+  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightRule, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
   conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
 } from '../kernels/conv2d.js';
 import { cosineSimilarityBackward, cosineSimilarityForward } from '../kernels/cosine.js';
@@ -29,10 +29,12 @@ export function conv2d(tape: Tape, x: Var, w: Var, stride: number, pad: number, 
     if (!dy) return;
     tape.accumulate(w, (out, acc) => {
       const scratch = tape.rt.tensor(conv2dBackwardWeightScratchShape(x.shape, y.shape, R), 'f32', `${label}.wgrad.partials`);
-      const dyT = tape.rt.tensor(conv2dBackwardWeightDyShape(y.shape), 'f32', `${label}.wgrad.dyT`);
-      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { stride, pad, beta: acc ? 1 : 0, dyT });
+      // The transposed dy only where the rule picks v3 (v4 / v5 read dy as it is).
+      const version = conv2dBackwardWeightRule({ R, stride, pad, W, OW });
+      const dyT = version === 3 ? tape.rt.tensor(conv2dBackwardWeightDyShape(y.shape), 'f32', `${label}.wgrad.dyT`) : undefined;
+      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { stride, pad, beta: acc ? 1 : 0, version, dyT });
       scratch.release();
-      dyT.release();
+      dyT?.release();
       return ds;
     }, true);
     tape.accumulate(x, (out, acc) => {

@@ -7,6 +7,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { forwardTile, ROW_TILE, type ForwardTile, type RowTile } from './conv2d-tiles.js';
 
 export type ForwardVersion = 0 | 1 | 2 | 3 | 4;
+export type WgradVersion = 1 | 2 | 3 | 4 | 5;
 import { shapeStr } from '../gpu/tensor.js';
 
 export interface Conv2dOptions {
@@ -44,8 +45,9 @@ export interface Conv2dWeightParams extends Conv2dParams {
   splits: number;
   chunk: number;
   /** 1: 4 output channels per thread; 2: 8, with a sliding input window for 3x3 stride-1 convs; 3: v2 reading a
-   * transposed dy (conv2dBackwardWeight with `dyT`). */
-  wgradVersion: 1 | 2 | 3;
+   * transposed dy (conv2dBackwardWeight with `dyT`); 4: 4-pixel vectors of dy and x (wgradVectorsApply shapes);
+   * 5: v4 carrying x vectors along output rows (3x3; 1x1 runs v4). */
+  wgradVersion: WgradVersion;
   slide: boolean;
 }
 
@@ -205,6 +207,26 @@ export const conv2dBackwardWeightV3Kernel: KernelDef<Conv2dWeightParams> = {
   entryPoint: () => 'main_backward_weight_v3',
 };
 
+/** v4 / v5 pass 1: dy and x read as aligned 4-pixel vectors (no transpose); v5 carries x vectors along output rows
+ * (3x3 only: 1x1 convs run v4's entry point, which has nothing to carry). */
+export const conv2dBackwardWeightV4Kernel: KernelDef<Conv2dWeightParams> = {
+  ...conv2dBackwardWeightKernel,
+  bindings: ['dyv', 'xv', 'partials'],
+  entryPoint: (p) => (p.wgradVersion === 5 && p.R === 3 ? 'main_backward_weight_v5' : 'main_backward_weight_v4'),
+};
+
+/** v4 / v5's shapes: 3x3 pad 1 or 1x1 pad 0, stride 1 or 2, W and OW multiples of 4 (a group of 4 output pixels
+ * lies in one row, and its dy and x rows are vec4-aligned). Every conv of WRN-28-2 on 32x32 qualifies. */
+export function wgradVectorsApply(p: Pick<Conv2dParams, 'R' | 'stride' | 'pad' | 'W' | 'OW'>): boolean {
+  return ((p.R === 3 && p.pad === 1) || (p.R === 1 && p.pad === 0)) && (p.stride === 1 || p.stride === 2)
+    && p.W % 4 === 0 && p.OW % 4 === 0;
+}
+
+/** The weight-gradient rungs that can run a conv (for an autotuner): 1-3 always, 4 and 5 where wgradVectorsApply. */
+export function conv2dBackwardWeightVersions(p: Pick<Conv2dParams, 'R' | 'stride' | 'pad' | 'W' | 'OW'>): WgradVersion[] {
+  return wgradVectorsApply(p) ? [1, 2, 3, 4, 5] : [1, 2, 3];
+}
+
 /** dyt[(n*OH*OW + pixel) * KP + k] = dy[n, k, pixel], KP = K rounded up to 8 (zeros beyond K). */
 export const conv2dTransposeDyKernel: KernelDef<Conv2dWeightParams> = {
   name: 'conv2d_transpose_dy',
@@ -341,8 +363,10 @@ function wgradSplit(N: number, C: number, K: number, OH: number, OW: number, R: 
   splits = Math.max(splits, ceilDiv(P, WGRAD_MAX_CHUNK));
   splits = Math.max(1, Math.min(splits, ceilDiv(P, WGRAD_MIN_CHUNK)));
   let chunk = ceilDiv(P, splits);
-  // 3x3: whole output rows per chunk, for v2's sliding-window row walk (used at stride 1; harmless otherwise).
-  if (R === 3) chunk = ceilDiv(chunk, OW) * OW;
+  // 3x3: whole output rows per chunk, for the row walks of v2 / v3 (stride 1) and v5; else a multiple of 4 pixels,
+  // for v4's 4-pixel groups (wgradVectorsApply makes OW a multiple of 4, so 3x3 rows are too). Both are harmless
+  // to the other rungs, so the split, and the scratch shape, do not depend on the rung.
+  chunk = R === 3 ? roundUp(chunk, OW) : roundUp(chunk, 4);
   return { splits: ceilDiv(P, chunk), chunk }; // no empty split
 }
 
@@ -352,30 +376,48 @@ export function conv2dBackwardWeightScratchShape(x: readonly number[], dy: reado
   return [splits, dy[1] * x[1] * R * R];
 }
 
+/** The default rung per shape, from SwiftShader at batch 64 (bench/README.md "Weight gradient v4 / v5"; the fastest
+ * of 3 repetitions, over 3 runs beside other work, bench/results/kernels-wgrad-v5*-swiftshader-2026-12-02.json):
+ * v5 on 3x3 stride-1 convs with rows of >= 32 pixels (stem 13 ms vs v3 34, stage1 first 136 vs 160, stage1 256 vs
+ * 277); v4 on the other shapes it takes: 1x1 (stage1 shortcut 20 vs 76 ms, stage2 shortcut 29 vs 39; stage3
+ * shortcut 36 vs 31, a tie within the noise), 3x3 stride 2 (stage2 first 176 vs 191, stage3 first 164 vs 191) and
+ * the short-row stride-1 convs, where v5's per-row setup is spread over 2-4 groups and it loses (stage3 451 ms vs
+ * v4 316, v3 313; stage2 v4 327, v3 290, within the noise). v4 needs no transposed dy. Other shapes: v3. */
+export function conv2dBackwardWeightRule(p: Pick<Conv2dParams, 'R' | 'stride' | 'pad' | 'W' | 'OW'>): WgradVersion {
+  if (!wgradVectorsApply(p)) return 3;
+  return p.R === 3 && p.stride === 1 && p.OW >= 32 ? 5 : 4;
+}
+
 /** dw[K,C,R,R] = weight gradient given x and dy (+ beta * dw): split-K partials into `scratch`, then a fixed-order
- * sum (two dispatches; deterministic). */
+ * sum (two or three dispatches; deterministic). `version` picks a rung (conv2dBackwardWeightVersions lists those a
+ * shape can run); without it, conv2dBackwardWeightRule's, with v2 in place of v3 when no `dyT` is given. */
 export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, scratch: Tensor,
-  o: Conv2dOptions & { version?: 1 | 2 | 3; slide?: boolean; dyT?: Tensor }): Dispatch[] {
+  o: Conv2dOptions & { version?: WgradVersion; slide?: boolean; dyT?: Tensor }): Dispatch[] {
   const k = 'conv2d_backward_weight';
   expectRank(k, 'x', x, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
   const p = convParams(k, x.shape, dw, o, 1, 'dw');
   expectShape(k, 'dy', dy, [p.N, p.K, p.OH, p.OW], 'f32');
   expectShape(k, 'scratch', scratch, conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R), 'f32');
-  const version = o.version ?? (o.dyT ? 3 : 2);
+  let version = o.version ?? conv2dBackwardWeightRule(p);
+  if (o.version === undefined && version === 3 && !o.dyT) version = 2;
   const q: Conv2dWeightParams = { ...p, ...wgradSplit(p.N, p.C, p.K, p.OH, p.OW, p.R), wgradVersion: version, slide: o.slide ?? true };
   const shape = `${describe(p)} splits=${q.splits}`;
+  const reduce = makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape);
+  if (version >= 4) {
+    if (!wgradVectorsApply(p)) {
+      throw new Error(`${k}: version ${version} reads 4-pixel vectors and needs a 3x3 pad-1 or 1x1 pad-0 conv of stride 1 or 2 with W and OW multiples of 4; ${describe(p)} OW=${p.OW} is not: use a version from conv2dBackwardWeightVersions (1, 2 or 3)`);
+    }
+    return [makeDispatch(conv2dBackwardWeightV4Kernel, q, { dyv: dy, xv: x, partials: scratch }, `${shape} v${version}`), reduce];
+  }
   if (version === 3) {
     if (!o.dyT) throw new Error(`${k}: version 3 reads a transposed dy: pass 'dyT' of shape [${conv2dBackwardWeightDyShape(dy.shape).join(', ')}]`);
     expectShape(k, 'dyT', o.dyT, conv2dBackwardWeightDyShape(dy.shape), 'f32');
     return [
       makeDispatch(conv2dTransposeDyKernel, q, { dy, dyt_out: o.dyT }, `dy [${dy.shape.join(',')}]`),
       makeDispatch(conv2dBackwardWeightV3Kernel, q, { dyt: o.dyT, x, partials: scratch }, shape),
-      makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape),
+      reduce,
     ];
   }
-  return [
-    makeDispatch(conv2dBackwardWeightKernel, q, { dy, x, partials: scratch }, shape),
-    makeDispatch(conv2dBackwardWeightReduceKernel, q, { partials: scratch, dw }, shape),
-  ];
+  return [makeDispatch(conv2dBackwardWeightKernel, q, { dy, x, partials: scratch }, shape), reduce];
 }

@@ -1,6 +1,6 @@
 import {
   conv2dBackwardInput, conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForward,
-  conv2dForwardPacked, conv2dOutputSize, conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
+  conv2dForwardPacked, conv2dOutputSize, conv2dPackedBackwardInputShape, conv2dPackedForwardShape, type WgradVersion,
 } from '../../kernels/conv2d.js';
 import type { ForwardTile, RowTile } from '../../kernels/conv2d-tiles.js';
 import type { Runtime } from '../../gpu/runtime.js';
@@ -11,7 +11,7 @@ import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.
 interface ConvOpParams {
   N: number; C: number; H: number; W: number; K: number; R: number;
   stride: number; pad: number; beta?: number;
-  /** Forward 0..4 (default 4), input gradient 1..4 (default 4), weight gradient 1..3 (default 3). */
+  /** Forward 0..4 (default 4), input gradient 1..4 (default 4), weight gradient 1..5 (default: the launcher's rule). */
   version?: number;
   tile?: ForwardTile;
   /** v4's block (forward and input gradient). */
@@ -89,14 +89,20 @@ export const conv2dOps: Record<string, OpFn> = {
     const x = arg(rt, inp, p, 'x', s.x), dy = arg(rt, inp, p, 'dy', s.y), dw = arg(rt, inp, p, 'dw', s.w);
     const scratch = arg(rt, inp, p, 'scratch', conv2dBackwardWeightScratchShape(x.shape, dy.shape, p.R));
     try {
-      const version = (p.version ?? 3) as 1 | 2 | 3;
-      const dyT = version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
+      // No version: the launcher's rule (given a dyT, so a rule choosing v3 can run it).
+      const version = p.version as WgradVersion | undefined;
+      const dyT = version === undefined || version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(dy.shape), 'f32', 'dyT') : undefined;
+      let ds: Dispatch[];
       try {
-        await rt.run(...conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide, dyT }));
+        ds = conv2dBackwardWeight(x, dy, dw, scratch, { stride: p.stride, pad: p.pad, beta: p.beta, version, slide: p.slide, dyT });
+        await rt.run(...ds);
       } finally {
         dyT?.release();
       }
-      return { ...(await readAll(rt, { dw })), splits: [scratch.shape[0]] };
+      // The rung whose pass-1 entry point ran (main_backward_weight = 1, main_backward_weight_vN = N).
+      const pass1 = ds.find((d) => d.entryPoint.startsWith('main_backward_weight') && !d.entryPoint.endsWith('_reduce'))!;
+      const ran = Number(/_v(\d)$/.exec(pass1.entryPoint)?.[1] ?? 1);
+      return { ...(await readAll(rt, { dw })), splits: [scratch.shape[0]], ran: [ran] };
     } finally {
       releaseAll(x, dy, dw, scratch);
     }
