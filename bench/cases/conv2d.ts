@@ -43,7 +43,7 @@ function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile | RowT
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedForwardShape(s.w), 'f32', 'packed');
-        const v = version as 2 | 3 | 4;
+        const v = version as 2 | 3 | 4 | 5;
         return conv2dForwardPacked(random(rt, s.x, 'x'), random(rt, s.w, 'w'), packed, rt.tensor(s.y, 'f32', 'y'), { ...s.o, version: v, ...(v === 4 ? { rowTile: tile as RowTile } : { tile: tile as ForwardTile }) });
       }
       if (version !== 0 && version !== 1) throw new Error('unreachable');
@@ -52,7 +52,7 @@ function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile | RowT
   };
 }
 
-function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4, rowTile?: RowTile): BenchCase {
+function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 | 5 = 4, rowTile?: RowTile): BenchCase {
   return {
     kernel: `conv2d_backward_input.v${version}${rowTile ? `-${rowTile}` : ''}`,
     shape: describe(c),
@@ -60,7 +60,7 @@ function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4, rowTile?: RowTile): 
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(s.w), 'f32', 'packed');
-        const v = version as 2 | 3 | 4;
+        const v = version as 2 | 3 | 4 | 5;
         return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), { ...s.o, version: v, rowTile });
       }
       return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
@@ -97,6 +97,10 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => backwardInput(c, 3)),
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4)),
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4, '16x16')),
+  // v5, workgroup-memory tiles for GPUs (default tile per K); on SwiftShader (a CPU) it is timed for the record only.
+  ...WRN_CONVS.map((c) => forward(c, 5)),
+  // The input gradient v5 on the stride-1 convs (stride 2 would run v2).
+  ...WRN_CONVS.filter((c) => c.stride === 1).map((c) => backwardInput(c, 5)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 3)),
