@@ -2,7 +2,7 @@
 // against the float64 references on shapes ragged in all three GEMM dimensions.
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkGemmTile, defaultGemmTile, gemmTileStorage, type GemmTile } from '../src/kernels/conv2d-tiled.js';
-import { conv2dBackwardInputRef, conv2dForwardRef, conv2dRefOutputSize, type Conv2dShape } from '../src/kernels/conv2d.ref.js';
+import { conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dForwardRef, conv2dRefOutputSize, type Conv2dShape } from '../src/kernels/conv2d.ref.js';
 import { expectClose, randn } from './helpers/check.js';
 import { closeHarness, runOp } from './helpers/harness.js';
 
@@ -108,4 +108,28 @@ describe('conv2d_backward_input v5', () => {
       expect(tiled[0]).toBe(1);
     });
   }
+});
+
+describe('conv2d_backward_weight tiled (split-K GEMM + the deterministic reduce)', () => {
+  // N*OH*OW = 2178 pixels: several splits (chunks of whole 12- or 5-pixel slices), the last one ragged.
+  const SPLIT_SHAPE = S(2, 2, 33, 33, 3, 3, 1, 1);
+  for (const t of [undefined, { wgM: 16, wgN: 16, bk: 16 }, { wgM: 3, wgN: 2, bk: 5 }]) {
+    it(`${tileName(t)} matches the reference on ragged shapes, and with a split reduction`, async () => {
+      for (const [i, s] of [...SHAPES, SPLIT_SHAPE].entries()) {
+        const n = sizes(s);
+        const x = randn(n.x, 500 + i), dy = randn(n.y, 600 + i);
+        const { dw, splits } = await runOp('conv2d_backward_weight_tiled', { ...s, gemmTile: t }, { x, dy });
+        // Sums of up to 2178 products: the looser absolute tolerance of test/conv2d.test.ts's weight gradient.
+        expectClose(dw, conv2dBackwardWeightRef(x, dy, s), `${tileName(t)} ${name(s)} splits=${splits[0]}`, 5e-4, 1e-4);
+        if (s === SPLIT_SHAPE) expect(splits[0]).toBeGreaterThan(1);
+      }
+    });
+  }
+
+  it('accumulates into dw with beta 1', async () => {
+    const s = SPLIT_SHAPE, n = sizes(s);
+    const x = randn(n.x, 8), dy = randn(n.y, 9), dw0 = randn(n.w, 10);
+    const { dw } = await runOp('conv2d_backward_weight_tiled', { ...s, beta: 1 }, { x, dy, dw: dw0 });
+    expectClose(dw, conv2dBackwardWeightRef(x, dy, s, dw0, 1), `beta ${name(s)}`, 5e-4, 1e-4);
+  });
 });

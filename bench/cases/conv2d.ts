@@ -1,5 +1,6 @@
 import type { ForwardTile, RowTile } from '../../src/kernels/conv2d-tiles.js';
 import { type ForwardVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize, rowVectorsApply } from '../../src/kernels/conv2d.js';
+import { conv2dBackwardWeightTiled, conv2dBackwardWeightTiledScratchShape } from '../../src/kernels/conv2d-wgrad-tiled.js';
 import { random, type BenchCase } from './util.js';
 
 export interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
@@ -80,6 +81,19 @@ function backwardWeight(c: Conv, version: 1 | 2 | 3 = 3, slide = true): BenchCas
   };
 }
 
+/** The weight gradient as a split-K GEMM with workgroup-memory tiles (src/kernels/conv2d-wgrad-tiled.ts), for GPUs. */
+function backwardWeightTiled(c: Conv): BenchCase {
+  return {
+    kernel: 'conv2d_backward_weight.tiled',
+    shape: describe(c),
+    build(rt) {
+      const s = shapes(c);
+      const scratch = rt.tensor(conv2dBackwardWeightTiledScratchShape(s.x, s.y, c.R), 'f32', 'scratch');
+      return conv2dBackwardWeightTiled(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, s.o);
+    },
+  };
+}
+
 export const conv2dCases: BenchCase[] = [
   // The ladder's first rung on the most common conv (stage 1), for the v0 -> v1 speed-up.
   forward(WRN_CONVS[3], 0),
@@ -104,6 +118,7 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 3)),
+  ...WRN_CONVS.map((c) => backwardWeightTiled(c)),
 
 ];
 
