@@ -161,3 +161,78 @@ fn main_v3(@builtin(global_invocation_id) gid: vec3u) {
   if (m0 + 6u < M) { store_row(m0 + 6u, n0, a60, a61); }
   if (m0 + 7u < M) { store_row(m0 + 7u, n0, a70, a71); }
 }
+
+// main_v4: workgroup-memory tiles, the layout that wins on discrete GPUs (v1-v3 are register-blocked with no
+// workgroup memory, which is what wins on SwiftShader, a CPU). A workgroup of WG_X x WG_Y threads owns a
+// (4*WG_Y) x (4*WG_X) block of C, each thread 4 rows x 4 columns; K is walked in slices of BK staged as
+// As[kk][m] = op(A)[m, k0+kk] and Bs[kk][n] = op(B)[k0+kk, n] (vec4s along m and n), double-buffered so one
+// workgroupBarrier per slice suffices (same schedule as shaders/conv2d_tiled.wgsl). 16 x 16 threads and BK 16 use
+// 2 * 16 * (64 + 64) * 4 = 16384 bytes, WebGPU's default limit (src/kernels/matmul.ts checks it).
+// Rows and columns past M / N load clamped indices (values unused, stores masked); k past K loads zeros.
+override BK: u32 = 16;
+override A_LEN: u32 = 2u * BK * WG_Y;
+override B_LEN: u32 = 2u * BK * WG_X;
+var<workgroup> As: array<vec4f, A_LEN>;
+var<workgroup> Bs: array<vec4f, B_LEN>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let m0 = wid.y * 4u * WG_Y;
+  let n0 = wid.x * 4u * WG_X;
+  let am = lid % WG_Y; // A loads: rows m0 + 4*am .. +3, slice rows lid / WG_Y + j * WG_X
+  let bn = lid % WG_X; // B loads: columns n0 + 4*bn .. +3, slice rows lid / WG_X + j * WG_Y
+  let ra = vec4u(min(m0 + 4u * am, M - 1u), min(m0 + 4u * am + 1u, M - 1u), min(m0 + 4u * am + 2u, M - 1u), min(m0 + 4u * am + 3u, M - 1u));
+  let cb = vec4u(min(n0 + 4u * bn, N - 1u), min(n0 + 4u * bn + 1u, N - 1u), min(n0 + 4u * bn + 2u, N - 1u), min(n0 + 4u * bn + 3u, N - 1u));
+  let LA = (BK + WG_X - 1u) / WG_X;
+  let LB = (BK + WG_Y - 1u) / WG_Y;
+  let tx = lid3.x; // columns n0 + 4*tx ..
+  let ty = lid3.y; // rows m0 + 4*ty ..
+  var acc0 = vec4f(0.0); var acc1 = vec4f(0.0); var acc2 = vec4f(0.0); var acc3 = vec4f(0.0);
+  let S = (K + BK - 1u) / BK;
+  for (var s = 0u; s <= S; s++) {
+    if (s < S) {
+      let ab = (s & 1u) * BK * WG_Y;
+      let bb = (s & 1u) * BK * WG_X;
+      for (var j = 0u; j < LA; j++) {
+        let kk = lid / WG_Y + j * WG_X;
+        if (kk < BK) {
+          let k = s * BK + kk;
+          let kc = min(k, K - 1u);
+          let v = vec4f(load_a(ra.x, kc), load_a(ra.y, kc), load_a(ra.z, kc), load_a(ra.w, kc));
+          As[ab + kk * WG_Y + am] = select(vec4f(0.0), v, k < K);
+        }
+      }
+      for (var j = 0u; j < LB; j++) {
+        let kk = lid / WG_X + j * WG_Y;
+        if (kk < BK) {
+          let k = s * BK + kk;
+          let kc = min(k, K - 1u);
+          let v = vec4f(load_b(kc, cb.x), load_b(kc, cb.y), load_b(kc, cb.z), load_b(kc, cb.w));
+          Bs[bb + kk * WG_X + bn] = select(vec4f(0.0), v, k < K);
+        }
+      }
+    }
+    if (s > 0u) {
+      let ab = ((s - 1u) & 1u) * BK * WG_Y + ty;
+      let bb = ((s - 1u) & 1u) * BK * WG_X + tx;
+      for (var kk = 0u; kk < BK; kk++) {
+        let a = As[ab + kk * WG_Y];
+        let b = Bs[bb + kk * WG_X];
+        acc0 += a.x * b; acc1 += a.y * b; acc2 += a.z * b; acc3 += a.w * b;
+      }
+    }
+    workgroupBarrier();
+  }
+  let r = m0 + 4u * ty;
+  let c0 = n0 + 4u * tx;
+  if (r < M) { store_row4(r, c0, acc0); }
+  if (r + 1u < M) { store_row4(r + 1u, c0, acc1); }
+  if (r + 2u < M) { store_row4(r + 2u, c0, acc2); }
+  if (r + 3u < M) { store_row4(r + 3u, c0, acc3); }
+}
+
+fn store_row4(m: u32, n0: u32, v: vec4f) {
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < N) { store(m, n0 + j, v[j]); }
+  }
+}

@@ -5,11 +5,12 @@ import { closeHarness, runOp } from './helpers/harness.js';
 
 afterAll(closeHarness);
 
-// Ragged shapes: 1, primes, and sizes that are not multiples of the 32x32 thread-block tile.
-const SHAPES: [number, number, number][] = [[1, 1, 1], [1, 7, 3], [5, 1, 9], [13, 17, 11], [33, 31, 37], [64, 10, 128], [70, 3, 129]];
+// Ragged shapes: 1, primes, and sizes that are not multiples of the 32x32 thread-block tile; the last is past v4's
+// 64 x 64 workgroup tile in M and N (two tiles each, the second ragged) with K = 45 ending inside its third slice of 16.
+const SHAPES: [number, number, number][] = [[1, 1, 1], [1, 7, 3], [5, 1, 9], [13, 17, 11], [33, 31, 37], [64, 10, 128], [70, 3, 129], [67, 131, 45]];
 
 describe('matmul_forward', () => {
-  for (const version of [0, 1, 2, 3] as const) {
+  for (const version of [0, 1, 2, 3, 4] as const) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         it(`v${version} ${transA ? 'A^T' : 'A'}·${transB ? 'B^T' : 'B'} on ragged shapes`, async () => {
@@ -23,12 +24,14 @@ describe('matmul_forward', () => {
     }
   }
 
-  it('adds the bias epilogue and accumulates with beta', async () => {
-    const [M, N, K] = [19, 23, 29];
-    const a = randn(M * K, 1), b = randn(N * K, 2), bias = randn(N, 3), c0 = randn(M * N, 4);
-    const { c } = await runOp('matmul', { M, N, K, transB: true, bias: true, beta: 1 }, { a, b, bias, c: c0 });
-    expectClose(c, matmulRef(a, b, M, N, K, { transB: true, bias, c: c0, beta: 1 }), 'bias + beta', 1e-4, 1e-4);
-  });
+  for (const version of [2, 4]) {
+    it(`v${version} adds the bias epilogue and accumulates with beta`, async () => {
+      const [M, N, K] = [19, 23, 29];
+      const a = randn(M * K, 1), b = randn(N * K, 2), bias = randn(N, 3), c0 = randn(M * N, 4);
+      const { c } = await runOp('matmul', { M, N, K, transB: true, bias: true, beta: 1, version }, { a, b, bias, c: c0 });
+      expectClose(c, matmulRef(a, b, M, N, K, { transB: true, bias, c: c0, beta: 1 }), 'bias + beta', 1e-4, 1e-4);
+    });
+  }
 
   it('rejects mismatched inner dimensions with the kernel, argument and shapes named', async () => {
     await expect(runOp('matmul_bad', {}, {})).rejects.toThrow(/unknown op/);

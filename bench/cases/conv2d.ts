@@ -1,5 +1,6 @@
 import type { ForwardTile, RowTile } from '../../src/kernels/conv2d-tiles.js';
 import { type ForwardVersion, type WgradVersion, conv2dBackwardWeightDyShape, conv2dBackwardInputPacked, conv2dPackedBackwardInputShape, conv2dForwardPacked, conv2dPackedForwardShape, conv2dBackwardInput, conv2dBackwardWeight, conv2dBackwardWeightScratchShape, conv2dForward, conv2dOutputSize, rowVectorsApply } from '../../src/kernels/conv2d.js';
+import { conv2dBackwardWeightTiled, conv2dBackwardWeightTiledScratchShape } from '../../src/kernels/conv2d-wgrad-tiled.js';
 import { random, type BenchCase } from './util.js';
 
 export interface Conv { C: number; K: number; H: number; R: number; stride: number; what: string }
@@ -43,7 +44,7 @@ function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile | RowT
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedForwardShape(s.w), 'f32', 'packed');
-        const v = version as 2 | 3 | 4;
+        const v = version as 2 | 3 | 4 | 5;
         return conv2dForwardPacked(random(rt, s.x, 'x'), random(rt, s.w, 'w'), packed, rt.tensor(s.y, 'f32', 'y'), { ...s.o, version: v, ...(v === 4 ? { rowTile: tile as RowTile } : { tile: tile as ForwardTile }) });
       }
       if (version !== 0 && version !== 1) throw new Error('unreachable');
@@ -52,7 +53,7 @@ function forward(c: Conv, version: ForwardVersion = 4, tile?: ForwardTile | RowT
   };
 }
 
-function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4, rowTile?: RowTile): BenchCase {
+function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 | 5 = 4, rowTile?: RowTile): BenchCase {
   return {
     kernel: `conv2d_backward_input.v${version}${rowTile ? `-${rowTile}` : ''}`,
     shape: describe(c),
@@ -60,7 +61,7 @@ function backwardInput(c: Conv, version: 1 | 2 | 3 | 4 = 4, rowTile?: RowTile): 
       const s = shapes(c);
       if (version >= 2) {
         const packed = rt.tensor(conv2dPackedBackwardInputShape(s.w), 'f32', 'packed');
-        const v = version as 2 | 3 | 4;
+        const v = version as 2 | 3 | 4 | 5;
         return conv2dBackwardInputPacked(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), packed, rt.tensor(s.x, 'f32', 'dx'), { ...s.o, version: v, rowTile });
       }
       return [conv2dBackwardInput(random(rt, s.y, 'dy'), random(rt, s.w, 'w'), rt.tensor(s.x, 'f32', 'dx'), s.o)];
@@ -76,6 +77,19 @@ function backwardWeight(c: Conv, version: WgradVersion = 3, slide = true): Bench
       const s = shapes(c);
       const scratch = rt.tensor(conv2dBackwardWeightScratchShape(s.x, s.y, c.R), 'f32', 'scratch');
       return conv2dBackwardWeight(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, { ...s.o, version, slide, dyT: version === 3 ? rt.tensor(conv2dBackwardWeightDyShape(s.y), 'f32', 'dyT') : undefined });
+    },
+  };
+}
+
+/** The weight gradient as a split-K GEMM with workgroup-memory tiles (src/kernels/conv2d-wgrad-tiled.ts), for GPUs. */
+function backwardWeightTiled(c: Conv): BenchCase {
+  return {
+    kernel: 'conv2d_backward_weight.tiled',
+    shape: describe(c),
+    build(rt) {
+      const s = shapes(c);
+      const scratch = rt.tensor(conv2dBackwardWeightTiledScratchShape(s.x, s.y, c.R), 'f32', 'scratch');
+      return conv2dBackwardWeightTiled(random(rt, s.x, 'x'), random(rt, s.y, 'dy'), rt.tensor(s.w, 'f32', 'dw'), scratch, s.o);
     },
   };
 }
@@ -97,11 +111,16 @@ export const conv2dCases: BenchCase[] = [
   ...WRN_CONVS.map((c) => backwardInput(c, 3)),
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4)),
   ...WRN_CONVS.filter(rowVectorShape).map((c) => backwardInput(c, 4, '16x16')),
+  // v5, workgroup-memory tiles for GPUs (default tile per K); on SwiftShader (a CPU) it is timed for the record only.
+  ...WRN_CONVS.map((c) => forward(c, 5)),
+  // The input gradient v5 on the stride-1 convs (stride 2 would run v2).
+  ...WRN_CONVS.filter((c) => c.stride === 1).map((c) => backwardInput(c, 5)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 1)),
   ...WRN_CONVS.map((c) => backwardWeight(c, 2)),
   // v3, v4, v5 of one shape next to each other, so an A/B run under a changing load compares them at the same time
   // (v5 has no 1x1 entry point: its 1x1 rows run v4's kernel, a free measure of the run-to-run noise).
   ...WRN_CONVS.flatMap((c) => [backwardWeight(c, 3), backwardWeight(c, 4), backwardWeight(c, 5)]),
+  ...WRN_CONVS.map((c) => backwardWeightTiled(c)),
 
 ];
 

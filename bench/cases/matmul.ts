@@ -22,10 +22,17 @@ export const matmulCases: BenchCase[] = [
   mm(512, 512, 512),
   mm(512, 512, 512, { version: 3 }),
   mm(1024, 1024, 1024, { version: 3 }),
+  // v4, workgroup-memory tiles for GPUs; on SwiftShader (a CPU) timed for the record only.
+  mm(512, 512, 512, { version: 4 }),
   // WRN-28-2 classifier at batch 64 (features 128 -> 10 classes): forward, input gradient, weight gradient.
   mm(64, 10, 128, { transB: true, bias: true }),
   mm(64, 128, 10),
   mm(10, 128, 64, { transA: true }),
   // The same at batch 320 (DASO's joint forward of labeled + weak + strong).
   mm(320, 10, 128, { transB: true, bias: true }),
+  // v4 on the same classifier shapes.
+  mm(64, 10, 128, { transB: true, bias: true, version: 4 }),
+  mm(64, 128, 10, { version: 4 }),
+  mm(10, 128, 64, { transA: true, version: 4 }),
+  mm(320, 10, 128, { transB: true, bias: true, version: 4 }),
 ];

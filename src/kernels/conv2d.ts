@@ -5,8 +5,9 @@ import backwardSource from '../../shaders/conv2d_backward.wgsl';
 import { ceilDiv, expectRank, expectShape, grid1d, makeDispatch, type Constants, type Dispatch, type KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { forwardTile, ROW_TILE, type ForwardTile, type RowTile } from './conv2d-tiles.js';
+import { checkGemmTile, conv2dForwardTiledKernel, defaultGemmTile, tileLabel, type GemmTile } from './conv2d-tiled.js';
 
-export type ForwardVersion = 0 | 1 | 2 | 3 | 4;
+export type ForwardVersion = 0 | 1 | 2 | 3 | 4 | 5;
 export type WgradVersion = 1 | 2 | 3 | 4 | 5;
 import { shapeStr } from '../gpu/tensor.js';
 
@@ -31,7 +32,8 @@ export interface Conv2dParams {
   beta: number;
   /** Forward only. 0: naive (one output per thread); 1: register-blocked 4 pixels x 8 channels; 2: 8 x 8 with
    * vec4 loads of packed weights (conv2dForwardPacked); 3: v2 with a 16x8 or 8x16 block from the tile table;
-   * 4: row vectors for 3x3 stride-1 pad-1 convs with W % 4 == 0 (v3 for other shapes). */
+   * 4: row vectors for 3x3 stride-1 pad-1 convs with W % 4 == 0 (v3 for other shapes); 5: implicit GEMM with
+   * workgroup-memory tiles, for GPUs (src/kernels/conv2d-tiled.ts). */
   version: ForwardVersion;
   /** v3's block (pixels x channels). */
   tile?: ForwardTile;
@@ -289,12 +291,14 @@ export function conv2dForward(x: Tensor, w: Tensor, y: Tensor, o: Conv2dOptions 
 
 /** v2 / v3 / v4 (default): [pack the weights, conv] (two dispatches). `packed` has conv2dPackedForwardShape(w.shape).
  * v4 applies to the shapes rowVectorsApply accepts; other shapes run v3. v3's block comes from the tile table
- * (src/kernels/conv2d-tiles.ts) unless `tile` is given. */
+ * (src/kernels/conv2d-tiles.ts) unless `tile` is given. v5: workgroup-memory tiles (src/kernels/conv2d-tiled.ts, any
+ * shape; `gemmTile` or the per-K default), not chosen by default. */
 export function conv2dForwardPacked(x: Tensor, w: Tensor, packed: Tensor, y: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3 | 4; tile?: ForwardTile; rowTile?: RowTile }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4 | 5; tile?: ForwardTile; rowTile?: RowTile; gemmTile?: GemmTile }): Dispatch[] {
   const k = 'conv2d_forward';
   expectRank(k, 'x', x, 4, 'f32');
   const p = convParams(k, x.shape, w, o, o.version ?? 4);
+  if (p.version === 5) return forwardTiled(k, x, w, packed, y, p, o.gemmTile);
   if (p.version === 4 && !rowVectorsApply(p)) p.version = 3;
   if (p.version === 3) p.tile = o.tile ?? forwardTile(p);
   if (p.version === 4) p.rowTile = o.rowTile ?? ROW_TILE;
@@ -305,6 +309,22 @@ export function conv2dForwardPacked(x: Tensor, w: Tensor, packed: Tensor, y: Ten
     p.version === 4
       ? makeDispatch(conv2dForwardV4Kernel, p, { xv: x, wp: packed, y }, `${describe(p)} (row vectors ${p.rowTile})`)
       : makeDispatch(conv2dForwardV2Kernel, p, { x, wp: packed, y }, describe(p)),
+  ];
+}
+
+/** v5 input gradient: the v5 forward on dy with flipped packed weights, like v3 / v4. */
+const conv2dBackwardInputTiledKernel = { ...conv2dForwardTiledKernel, name: 'conv2d_backward_input' };
+
+/** v5: [pack the weights, the workgroup-tile GEMM] (conv2d-tiled.ts); `y` is dx when run for the input gradient. */
+function forwardTiled(k: string, x: Tensor, w: Tensor, packed: Tensor, y: Tensor, p: Conv2dParams, tile?: GemmTile,
+  what = ''): Dispatch[] {
+  const q = { ...p, gemmTile: tile ?? defaultGemmTile(p.K) };
+  checkGemmTile(k, q.gemmTile);
+  expectShape(k, what ? 'dx' : 'y', y, [p.N, p.K, p.OH, p.OW], 'f32');
+  expectShape(k, 'packed', packed, conv2dPackedForwardShape([p.K, p.C, p.R, p.R]), 'f32');
+  return [
+    makeDispatch(conv2dPackForwardKernel, p, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}]${what ? ' flipped' : ''}`),
+    makeDispatch(what ? conv2dBackwardInputTiledKernel : conv2dForwardTiledKernel, q, { x, wp: packed, y }, `${describe(p)} (${what}tiles ${tileLabel(q.gemmTile)})`),
   ];
 }
 
@@ -320,9 +340,10 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2d
 
 /** v4 (default), v3 or v2: [pack the weights, input gradient] (two dispatches); `packed` has
  * conv2dPackedBackwardInputShape(w.shape). v3: stride-1 convs with pad <= R-1 run as the forward v3 kernel with
- * flipped weights; v4: the same with the forward v4 kernel where it applies (3x3 pad 1, W % 4 == 0); others v2. */
+ * flipped weights; v4: the same with the forward v4 kernel where it applies (3x3 pad 1, W % 4 == 0); v5: the same
+ * with the forward v5 workgroup-tile kernel (for GPUs; `gemmTile` as in conv2dForwardPacked); others v2. */
 export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3 | 4; rowTile?: RowTile }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4 | 5; rowTile?: RowTile; gemmTile?: GemmTile }): Dispatch[] {
   const k = 'conv2d_backward_input';
   expectRank(k, 'dx', dx, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
@@ -335,6 +356,7 @@ export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor,
       N: p.N, C: p.K, H: p.OH, W: p.OW, K: p.C, R: p.R, OH: p.H, OW: p.W, stride: 1, pad: p.R - 1 - p.pad,
       beta: p.beta, version: 3, packFlipped: true,
     };
+    if (version === 5) return forwardTiled(k, dy, w, packed, dx, f, o.gemmTile, 'as forward, ');
     const pack = makeDispatch(conv2dPackForwardKernel, f, { w_src: w, wp_out: packed }, `[${w.shape.join(',')}] flipped`);
     if (version === 4 && rowVectorsApply(f)) {
       f.version = 4;

@@ -13,14 +13,19 @@ export interface MatmulParams {
   hasBias: boolean;
   beta: number;
   /** 0: naive (one output per thread); 1: register-blocked 4x4; 2: 4x8 in named registers (default); 3: 8x8
-   * (the matmul probe; the training step's matmuls are tiny, where v2's smaller block leaves fewer threads idle). */
+   * (the matmul probe; the training step's matmuls are tiny, where v2's smaller block leaves fewer threads idle);
+   * 4: workgroup-memory tiles (64 x 64 outputs, 4 x 4 per thread, K slices of 16), for GPUs, not chosen by default. */
   version: MatmulVersion;
 }
 
 const WG = 8;
-export type MatmulVersion = 0 | 1 | 2 | 3;
+export type MatmulVersion = 0 | 1 | 2 | 3 | 4;
 /** Outputs per thread along [rows, cols] for each version. */
-const PER_THREAD: Record<MatmulVersion, [number, number]> = { 0: [1, 1], 1: [4, 4], 2: [4, 8], 3: [8, 8] };
+const PER_THREAD: Record<MatmulVersion, [number, number]> = { 0: [1, 1], 1: [4, 4], 2: [4, 8], 3: [8, 8], 4: [4, 4] };
+/** v4: 16 x 16 threads and K slices of 16: 2 slices x 16 x (64 + 64) f32 = 16384 bytes of workgroup memory, WebGPU's
+ * default maxComputeWorkgroupStorageSize (every adapter offers it), and 256 invocations, its default maximum. */
+const TILE_WG = 16, TILE_BK = 16;
+const wgOf = (p: MatmulParams): number => (p.version === 4 ? TILE_WG : WG);
 
 export const matmulForward: KernelDef<MatmulParams> = {
   name: 'matmul_forward',
@@ -29,10 +34,10 @@ export const matmulForward: KernelDef<MatmulParams> = {
   constants: (p) => ({
     M: p.M, N: p.N, K: p.K,
     TRANS_A: +p.transA, TRANS_B: +p.transB, HAS_BIAS: +p.hasBias, BETA: p.beta,
-    WG_X: WG, WG_Y: WG,
+    WG_X: wgOf(p), WG_Y: wgOf(p), ...(p.version === 4 ? { BK: TILE_BK } : {}),
   }),
-  entryPoint: (p) => ['main_v0', 'main', 'main_v2', 'main_v3'][p.version],
-  dispatch: (p) => [ceilDiv(p.N, WG * PER_THREAD[p.version][1]), ceilDiv(p.M, WG * PER_THREAD[p.version][0]), 1],
+  entryPoint: (p) => ['main_v0', 'main', 'main_v2', 'main_v3', 'main_v4'][p.version],
+  dispatch: (p) => [ceilDiv(p.N, wgOf(p) * PER_THREAD[p.version][1]), ceilDiv(p.M, wgOf(p) * PER_THREAD[p.version][0]), 1],
   flops: (p) => 2 * p.M * p.N * p.K,
 };
 

@@ -3,6 +3,7 @@ import {
   conv2dForwardPacked, conv2dOutputSize, conv2dPackedBackwardInputShape, conv2dPackedForwardShape, type WgradVersion,
 } from '../../kernels/conv2d.js';
 import type { ForwardTile, RowTile } from '../../kernels/conv2d-tiles.js';
+import type { GemmTile } from '../../kernels/conv2d-tiled.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import type { Dispatch } from '../../gpu/kernel.js';
@@ -11,11 +12,13 @@ import { input, readAll, releaseAll, type Inputs, type OpFn } from '../op-table.
 interface ConvOpParams {
   N: number; C: number; H: number; W: number; K: number; R: number;
   stride: number; pad: number; beta?: number;
-  /** Forward 0..4 (default 4), input gradient 1..4 (default 4), weight gradient 1..5 (default: the launcher's rule). */
+  /** Forward 0..5 (default 4), input gradient 1..5 (default 4), weight gradient 1..5 (default: the launcher's rule). */
   version?: number;
   tile?: ForwardTile;
   /** v4's block (forward and input gradient). */
   rowTile?: RowTile;
+  /** v5's workgroup tile (forward and input gradient). */
+  gemmTile?: GemmTile;
   /** Weight gradient v2: the sliding-window row walk for 3x3 stride 1 (default true). */
   slide?: boolean;
   /** Shape overrides (bad-input tests): tensors of these shapes are allocated instead of the consistent ones. */
@@ -35,6 +38,8 @@ function shapes(p: ConvOpParams): { x: number[]; w: number[]; y: number[] } {
 
 /** 1 when the launch list ran the row-vector kernel (v4), so tests can check which rung a shape took. */
 const rowVectorsRan = (ds: Dispatch[]): number => (ds.some((d) => d.entryPoint.startsWith('main_v4_')) ? 1 : 0);
+/** 1 when the launch list ran the workgroup-tile kernel (v5). */
+const tilesRan = (ds: Dispatch[]): number => (ds.some((d) => d.entryPoint === 'main_v5') ? 1 : 0);
 
 export const conv2dOps: Record<string, OpFn> = {
   async conv2d_forward(rt, p: ConvOpParams, inp) {
@@ -50,12 +55,12 @@ export const conv2dOps: Record<string, OpFn> = {
       const packed = rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', 'packed');
       let ds: Dispatch[];
       try {
-        ds = conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3 | 4, tile: p.tile, rowTile: p.rowTile });
+        ds = conv2dForwardPacked(x, w, packed, y, { ...o, version: v as 2 | 3 | 4 | 5, tile: p.tile, rowTile: p.rowTile, gemmTile: p.gemmTile });
         await rt.run(...ds);
       } finally {
         packed.release();
       }
-      return { ...(await readAll(rt, { y })), rowVectors: [rowVectorsRan(ds)] };
+      return { ...(await readAll(rt, { y })), rowVectors: [rowVectorsRan(ds)], tiled: [tilesRan(ds)] };
     } finally {
       releaseAll(x, w, y);
     }
@@ -71,13 +76,13 @@ export const conv2dOps: Record<string, OpFn> = {
       let ds: Dispatch[];
       try {
         ds = packed
-          ? conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: v as 2 | 3 | 4, rowTile: p.rowTile })
+          ? conv2dBackwardInputPacked(dy, w, packed, dx, { ...o, version: v as 2 | 3 | 4 | 5, rowTile: p.rowTile, gemmTile: p.gemmTile })
           : [conv2dBackwardInput(dy, w, dx, o)];
         await rt.run(...ds);
       } finally {
         packed?.release();
       }
-      return { ...(await readAll(rt, { dx })), rowVectors: [rowVectorsRan(ds)] };
+      return { ...(await readAll(rt, { dx })), rowVectors: [rowVectorsRan(ds)], tiled: [tilesRan(ds)] };
     } finally {
       releaseAll(dy, w, dx);
     }

@@ -7,6 +7,7 @@ import { matmulOps } from './matmul.js';
 import { augmentOps } from './augment.js';
 import { stateOps } from './state.js';
 import { conv2dOps } from './conv2d.js';
+import { conv2dTiledOps } from './conv2d-tiled.js';
 import { lossOps } from './loss.js';
 import { elementwiseOps } from './elementwise.js';
 import { batchnormOps } from './batchnorm.js';
@@ -19,6 +20,7 @@ export const ops: Record<string, OpFn> = {
   ...augmentOps,
   ...stateOps,
   ...conv2dOps,
+  ...conv2dTiledOps,
   ...lossOps,
   ...elementwiseOps,
   ...batchnormOps,
