@@ -178,6 +178,12 @@ fn reduce_sum(lid: u32, s: vec3f) {
 }
 #endif
 
+// Loop trips of the partial passes: a chunk's CHUNK values, or all n = N*HW when one chunk holds them. Looping to
+// CHUNK / WG whatever n (as before) left most trips empty on small channels: [80, 64, 7, 7] (n = 3920, 64 workgroups)
+// ran 256 trips a thread for 62 with values (bench/README.md has the measured gain).
+override STEPS: u32 = (min(CHUNK, N * HW) + WG - 1u) / WG;
+override STEPS_V4: u32 = (min(CHUNK / 4u, N * HW / 4u) + WG - 1u) / WG;
+
 // Offset of value j (0 <= j < N*HW, in units of VEC-wide values) of channel c.
 fn chan_index(j: u32, c: u32, hwv: u32) -> u32 {
   let n = j / hwv;
@@ -191,7 +197,7 @@ fn fwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let c = w / P;
   let j0 = (w - c * P) * CHUNK;
   var s = vec3f(0.0);
-  for (var k = 0u; k < CHUNK / WG; k++) {
+  for (var k = 0u; k < STEPS; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW) {
       let v = x[chan_index(j, c, HW)];
@@ -215,7 +221,7 @@ fn fwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   var cnt = 0.0;
   var m = vec4f(0.0);
   var m2 = vec4f(0.0);
-  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+  for (var k = 0u; k < STEPS_V4; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW / 4u) {
       let v = x_v[chan_index(j, c, HW / 4u)];
@@ -301,7 +307,7 @@ fn bwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let mu = mean[c];
   let is = invstd[c];
   var s = vec3f(0.0);
-  for (var k = 0u; k < CHUNK / WG; k++) {
+  for (var k = 0u; k < STEPS; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW) {
       let o = chan_index(j, c, HW);
@@ -323,7 +329,7 @@ fn bwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let is = invstd[c];
   var sg = vec4f(0.0);
   var sgx = vec4f(0.0);
-  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+  for (var k = 0u; k < STEPS_V4; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW / 4u) {
       let o = chan_index(j, c, HW / 4u);
@@ -389,7 +395,7 @@ fn bwd_partial_lrelu(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let mu = mean[c];
   let is = invstd[c];
   var s = vec3f(0.0);
-  for (var k = 0u; k < CHUNK / WG; k++) {
+  for (var k = 0u; k < STEPS; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW) {
       let o = chan_index(j, c, HW);
@@ -411,7 +417,7 @@ fn bwd_partial_lrelu_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   let is = invstd[c];
   var sg = vec4f(0.0);
   var sgx = vec4f(0.0);
-  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+  for (var k = 0u; k < STEPS_V4; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW / 4u) {
       let o = chan_index(j, c, HW / 4u);
