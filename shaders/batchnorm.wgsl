@@ -29,6 +29,16 @@
 //   bwd_partial    x         partials'    mean         invstd         dy
 //   bwd_merge      partials  dgamma'      dbeta'
 //   bwd_apply      x         dx'          mean         invstd         dy             gamma  dgamma  dbeta
+// Fused with the leaky ReLU that follows every BN of the WRN (src/kernels/batchnorm-lrelu.ts; `a` = the activation
+// leaky_relu(BN(x)), the only tensor the fused forward writes; `da` its gradient; coef[c] = (mean, k1, k2, k3)):
+//   apply (LEAKY)  x         a'           mean         invstd         beta           gamma
+//   bwd_partial_lrelu x      partials'    mean         invstd         da             a
+//   bwd_merge_coef partials  dgamma'      dbeta'       invstd         coef'          gamma  mean
+//   bwd_apply_lrelu x        dx'          coef         a              da
+// The backward masks da on the fly: dy = da * (a > 0 ? 1 : SLOPE), where a > 0 exactly when the BN output is > 0
+// (SLOPE > 0; the launcher checks), so the BN output is never stored and the masked dy never written. bwd_apply_lrelu
+// binds 5 buffers, not 9: merge folds gamma, invstd, dgamma, dbeta into dx = k1*dy + k2*(x - mean) + k3 per
+// channel (9 would pass WebGPU's default limit of 8 storage buffers per stage).
 
 #if SUBGROUPS
 enable subgroups;
@@ -45,6 +55,8 @@ override EPS: f32 = 1e-5;
 override MOMENTUM: f32 = 0.1;
 override UPDATE_RUNNING: bool = true;
 override EVAL: bool = false;
+override LEAKY: bool = false;  // apply: write leaky_relu(y, SLOPE) instead of y (the fused forward)
+override SLOPE: f32 = 0.1;     // leaky ReLU negative slope (> 0)
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(0) var<storage, read> x_v: array<vec4f>;
@@ -62,6 +74,14 @@ override EVAL: bool = false;
 @group(0) @binding(5) var<storage, read> gamma: array<f32>;
 @group(0) @binding(6) var<storage, read> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read> dbeta: array<f32>;
+// The fused backward's buffers (table above).
+@group(0) @binding(2) var<storage, read> coef: array<vec4f>;
+@group(0) @binding(3) var<storage, read> act3: array<f32>;
+@group(0) @binding(3) var<storage, read> act3_v: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> coef_out: array<vec4f>;
+@group(0) @binding(5) var<storage, read> act5: array<f32>;
+@group(0) @binding(5) var<storage, read> act5_v: array<vec4f>;
+@group(0) @binding(6) var<storage, read> mean6: array<f32>;
 
 // (count, mean, M2) of a set of values; merges in fixed order keep results bit-for-bit reproducible.
 var<workgroup> sh: array<vec3f, WG>;
@@ -158,6 +178,12 @@ fn reduce_sum(lid: u32, s: vec3f) {
 }
 #endif
 
+// Loop trips of the partial passes: a chunk's CHUNK values, or all n = N*HW when one chunk holds them. Looping to
+// CHUNK / WG whatever n (as before) left most trips empty on small channels: [80, 64, 7, 7] (n = 3920, 64 workgroups)
+// ran 256 trips a thread for 62 with values (bench/README.md has the measured gain).
+override STEPS: u32 = (min(CHUNK, N * HW) + WG - 1u) / WG;
+override STEPS_V4: u32 = (min(CHUNK / 4u, N * HW / 4u) + WG - 1u) / WG;
+
 // Offset of value j (0 <= j < N*HW, in units of VEC-wide values) of channel c.
 fn chan_index(j: u32, c: u32, hwv: u32) -> u32 {
   let n = j / hwv;
@@ -171,7 +197,7 @@ fn fwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let c = w / P;
   let j0 = (w - c * P) * CHUNK;
   var s = vec3f(0.0);
-  for (var k = 0u; k < CHUNK / WG; k++) {
+  for (var k = 0u; k < STEPS; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW) {
       let v = x[chan_index(j, c, HW)];
@@ -195,7 +221,7 @@ fn fwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   var cnt = 0.0;
   var m = vec4f(0.0);
   var m2 = vec4f(0.0);
-  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+  for (var k = 0u; k < STEPS_V4; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW / 4u) {
       let v = x_v[chan_index(j, c, HW / 4u)];
@@ -238,6 +264,17 @@ fn scale_of(c: u32) -> f32 {
   return gamma[c] * invstd[c];
 }
 
+// The fused activation (LEAKY is an override constant: the plain pipeline compiles it away). Same expression as
+// elementwise.wgsl's leaky_relu_forward.
+fn act(v: f32) -> f32 {
+  if (LEAKY) { return select(SLOPE * v, v, v > 0.0); }
+  return v;
+}
+fn act_v(v: vec4f) -> vec4f {
+  if (LEAKY) { return select(SLOPE * v, v, v > vec4f(0.0)); }
+  return v;
+}
+
 @compute @workgroup_size(WG)
 fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let base = group_id(wid, nwg) * WG * ITEMS + lid;
@@ -245,7 +282,7 @@ fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let i = base + k * WG;
     if (i >= N * C * HW) { break; }
     let c = (i / HW) % C;
-    dst[i] = (x[i] - mean[c]) * scale_of(c) + beta[c];
+    dst[i] = act((x[i] - mean[c]) * scale_of(c) + beta[c]);
   }
 }
 
@@ -256,7 +293,7 @@ fn apply_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     let i = base + k * WG;
     if (i >= N * C * HW / 4u) { break; }
     let c = (i / (HW / 4u)) % C;
-    dst_v[i] = (x_v[i] - mean[c]) * scale_of(c) + beta[c];
+    dst_v[i] = act_v((x_v[i] - mean[c]) * scale_of(c) + beta[c]);
   }
 }
 
@@ -270,7 +307,7 @@ fn bwd_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let mu = mean[c];
   let is = invstd[c];
   var s = vec3f(0.0);
-  for (var k = 0u; k < CHUNK / WG; k++) {
+  for (var k = 0u; k < STEPS; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW) {
       let o = chan_index(j, c, HW);
@@ -292,7 +329,7 @@ fn bwd_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let is = invstd[c];
   var sg = vec4f(0.0);
   var sgx = vec4f(0.0);
-  for (var k = 0u; k < CHUNK / (4u * WG); k++) {
+  for (var k = 0u; k < STEPS_V4; k++) {
     let j = j0 + k * WG + lid;
     if (j < N * HW / 4u) {
       let o = chan_index(j, c, HW / 4u);
@@ -343,5 +380,101 @@ fn bwd_apply_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     let c = (i / (HW / 4u)) % C;
     let is = invstd[c];
     dst_v[i] = gamma[c] * is * (dy_v[i] - dbeta[c] * inv_n - (x_v[i] - mean[c]) * is * (dgamma[c] * inv_n));
+  }
+}
+
+// ---- Fused leaky ReLU backward (header table). dy = da masked by the sign of the activation, as in elementwise.wgsl's
+// leaky_relu_backward (select(SLOPE * g, g, ...)).
+
+@compute @workgroup_size(WG)
+fn bwd_partial_lrelu(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = group_id(wid, nwg);
+  if (w >= C * P) { return; }
+  let c = w / P;
+  let j0 = (w - c * P) * CHUNK;
+  let mu = mean[c];
+  let is = invstd[c];
+  var s = vec3f(0.0);
+  for (var k = 0u; k < STEPS; k++) {
+    let j = j0 + k * WG + lid;
+    if (j < N * HW) {
+      let o = chan_index(j, c, HW);
+      let g = select(SLOPE * dy[o], dy[o], act5[o] > 0.0);
+      s += vec3f(g, g * (x[o] - mu) * is, 0.0);
+    }
+  }
+  reduce_sum(lid, s);
+  if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = 0.0; }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_partial_lrelu_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = group_id(wid, nwg);
+  if (w >= C * P) { return; }
+  let c = w / P;
+  let j0 = (w - c * P) * (CHUNK / 4u);
+  let mu = mean[c];
+  let is = invstd[c];
+  var sg = vec4f(0.0);
+  var sgx = vec4f(0.0);
+  for (var k = 0u; k < STEPS_V4; k++) {
+    let j = j0 + k * WG + lid;
+    if (j < N * HW / 4u) {
+      let o = chan_index(j, c, HW / 4u);
+      let g = select(SLOPE * dy_v[o], dy_v[o], act5_v[o] > vec4f(0.0));
+      sg += g;
+      sgx += g * (x_v[o] - mu) * is;
+    }
+  }
+  let one = vec4f(1.0);
+  reduce_sum(lid, vec3f(dot(sg, one), dot(sgx, one), 0.0));
+  if (lid == 0u) { dst[w * 3u] = sh[0].x; dst[w * 3u + 1u] = sh[0].y; dst[w * 3u + 2u] = 0.0; }
+}
+
+// bwd_merge, then the per-channel coefficients of dx = gamma*invstd * (dy - dbeta/n - (x - mean)*invstd*dgamma/n)
+// = k1*dy + k2*(x - mean) + k3 ((x - mean) kept as a difference: no cancellation when |mean| >> std).
+@compute @workgroup_size(WG)
+fn bwd_merge_coef(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = group_id(wid, nwg);
+  if (c >= C) { return; }
+  var s = vec3f(0.0);
+  for (var p = lid; p < P; p += WG) {
+    let o = (c * P + p) * 3u;
+    s += vec3f(partials[o], partials[o + 1u], 0.0);
+  }
+  reduce_sum(lid, s);
+  if (lid == 0u) {
+    let dg = sh[0].y;
+    let db = sh[0].x;
+    dst[c] = dg;
+    dst2[c] = db;
+    let inv_n = 1.0 / f32(N * HW);
+    let is = invstd[c];
+    let k1 = gamma[c] * is;
+    coef_out[c] = vec4f(mean6[c], k1, -k1 * is * (dg * inv_n), -k1 * (db * inv_n));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_apply_lrelu(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = group_id(wid, nwg) * WG * ITEMS + lid;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG;
+    if (i >= N * C * HW) { break; }
+    let q = coef[(i / HW) % C];
+    let g = select(SLOPE * dy[i], dy[i], act3[i] > 0.0);
+    dst[i] = q.y * g + q.z * (x[i] - q.x) + q.w;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_apply_lrelu_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = group_id(wid, nwg) * WG * ITEMS + lid;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG;
+    if (i >= N * C * HW / 4u) { break; }
+    let q = coef[(i / (HW / 4u)) % C];
+    let g = select(SLOPE * dy_v[i], dy_v[i], act3_v[i] > vec4f(0.0));
+    dst_v[i] = q.y * g + q.z * (x_v[i] - q.x) + q.w;
   }
 }

@@ -1,6 +1,7 @@
 // Feature variants of the kernels (issue 15 item 3): every variant this adapter can run is checked against the
 // TypeScript reference on ragged shapes; a variant whose device feature is missing is skipped with the reason,
 // printed. Variants: batch-norm statistics with the workgroup-memory tree (plain) and with subgroupAdd (SUBGROUPS).
+// (The fused BN + leaky ReLU kernels' numerics in both variants: test/batchnorm-lrelu.test.ts.)
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AdapterReport } from '../src/gpu/device.js';
 import type { Tensor } from '../src/gpu/tensor.js';
@@ -9,6 +10,7 @@ import {
   batchnormBackwardMerge, batchnormBackwardPartial, batchnormForwardApply, batchnormForwardMerge, batchnormForwardPartial,
   batchnormForwardTrain, batchnormScratchShape, type BatchNormParams,
 } from '../src/kernels/batchnorm.js';
+import { batchnormLreluBackwardMerge, batchnormLreluBackwardPartial } from '../src/kernels/batchnorm-lrelu.js';
 import { batchnormBackwardRef, batchnormForwardTrainRef } from '../src/kernels/batchnorm.ref.js';
 import { expectClose, randn } from './helpers/check.js';
 import { closeHarness, inPage, runOp } from './helpers/harness.js';
@@ -49,12 +51,14 @@ const VARIANTS = [
 ];
 
 describe('variant sources (one .wgsl, wgsl-preprocessor #if)', () => {
-  const p: BatchNormParams = { N: 2, C: 3, HW: 5, P: 1, vec4: false, eps: 1e-5, momentum: 0.1, updateRunning: true, subgroups: false };
+  const p: BatchNormParams & { slope: number } = { N: 2, C: 3, HW: 5, P: 1, vec4: false, eps: 1e-5, momentum: 0.1, updateRunning: true, subgroups: false, slope: 0.1 };
   const fake = { shape: [1], dtype: 'f32' } as unknown as Tensor;
-  const ts = { x: fake, partials: fake, save_mean: fake, save_invstd: fake, running_mean: fake, running_var: fake, dy: fake, dgamma: fake, dbeta: fake };
+  const ts = { x: fake, partials: fake, save_mean: fake, save_invstd: fake, running_mean: fake, running_var: fake, dy: fake, dgamma: fake, dbeta: fake,
+    da: fake, a: fake, coef: fake, gamma: fake };
 
   it('differ by the enable directive and the reduction body, and the variant is in the cache key', () => {
-    for (const def of [batchnormForwardPartial, batchnormForwardMerge, batchnormBackwardPartial, batchnormBackwardMerge]) {
+    const fused = [batchnormLreluBackwardPartial, batchnormLreluBackwardMerge] as unknown as (typeof batchnormForwardPartial)[];
+    for (const def of [batchnormForwardPartial, batchnormForwardMerge, batchnormBackwardPartial, batchnormBackwardMerge, ...fused]) {
       const plain = makeDispatch(def, p, ts);
       const sg = makeDispatch(def, { ...p, subgroups: true }, ts);
       expect(plain.source).not.toContain('enable subgroups;');

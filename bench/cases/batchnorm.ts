@@ -1,4 +1,6 @@
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../../src/kernels/batchnorm.js';
+import { batchnormLreluBackward, batchnormLreluCoefShape, batchnormLreluForwardTrain } from '../../src/kernels/batchnorm-lrelu.js';
+import { leakyReluBackward, leakyReluForward } from '../../src/kernels/elementwise.js';
 import { deviceFeatures } from '../../src/gpu/kernel.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { random, type BenchCase } from './util.js';
@@ -65,6 +67,40 @@ function backward(shape: number[], subgroups = false): BenchCase {
   };
 }
 
+// BN + leaky ReLU, fused (src/kernels/batchnorm-lrelu.ts) against the unfused pair it replaces (BN's three passes +
+// leaky_relu_forward; leaky_relu_backward + BN's three passes), same kernel name so the two rows sit together.
+function lreluPair(shape: number[], fused: boolean): BenchCase[] {
+  const C = shape[1];
+  const tag = `${label(shape)} (${fused ? 'fused' : 'unfused'})`;
+  return [{
+    kernel: 'batchnorm_lrelu_forward',
+    shape: tag,
+    build(rt) {
+      const t = channelTensors(rt, C);
+      const x = random(rt, shape, 'x'), a = rt.tensor(shape);
+      const stats = [rt.tensor([C]), rt.tensor([C]), rt.tensor(batchnormScratchShape(shape))] as const;
+      if (fused) return batchnormLreluForwardTrain(x, t.gamma, t.beta, t.runningMean, t.runningVar, a, ...stats, 0.1, { subgroups: false });
+      const y = rt.tensor(shape);
+      return [...batchnormForwardTrain(x, t.gamma, t.beta, t.runningMean, t.runningVar, y, ...stats, { subgroups: false }), leakyReluForward(y, a, 0.1)];
+    },
+  }, {
+    kernel: 'batchnorm_lrelu_backward',
+    shape: tag,
+    build(rt) {
+      const invstd = rt.upload(new Float32Array(C).fill(1), [C], 'f32', 'invstd');
+      const x = random(rt, shape, 'x'), a = random(rt, shape, 'a'), da = random(rt, shape, 'da');
+      const gamma = random(rt, [C], 'gamma'), mean = random(rt, [C], 'mean');
+      const dx = rt.tensor(shape), dg = rt.tensor([C]), db = rt.tensor([C]), scratch = rt.tensor(batchnormScratchShape(shape));
+      if (fused) return batchnormLreluBackward(x, a, da, gamma, mean, invstd, dx, dg, db, scratch, rt.tensor(batchnormLreluCoefShape(C)), 0.1, { subgroups: false });
+      const dy = rt.tensor(shape);
+      return [leakyReluBackward(a, da, dy, 0.1), ...batchnormBackward(x, dy, gamma, mean, invstd, dx, dg, db, scratch, { subgroups: false })];
+    },
+  }];
+}
+// The main job's step (fmnist-daso: WRN-10-1 on 28x28, 80 online images) at its three stage widths (7x7: H*W odd,
+// the scalar entry points), and WRN-28-2 stage 1 at batch 64.
+const LRELU_SHAPES = [[80, 16, 28, 28], [80, 32, 14, 14], [80, 64, 7, 7], [64, 32, 32, 32]];
+
 // WRN-28-2's three stage widths at batch 64, and the first stage at DASO's joint batch of 320 (64 + 128 + 128).
 const SHAPES = [[64, 32, 32, 32], [64, 64, 16, 16], [64, 128, 8, 8], [320, 32, 32, 32]];
 
@@ -74,4 +110,5 @@ export const batchnormCases: BenchCase[] = [
   ...SHAPES.map((s) => backward(s)),
   ...SHAPES.map((s) => backward(s, true)),
   evalMode([64, 32, 32, 32]),
+  ...LRELU_SHAPES.flatMap((s) => [...lreluPair(s, false), ...lreluPair(s, true)]),
 ];

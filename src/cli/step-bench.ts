@@ -35,6 +35,8 @@ const WRN28_2: WrnConfig = { depth: 28, width: 2, in_channels: 3, num_classes: 1
 
 export const STEP_BENCH_CASES: StepBenchCase[] = [
   { name: 'fmnist-daso', label: 'WRN-10-1 1x28x28 K=10', cfg: stepConfig(FMNIST, 'daso'), B: 16, Bu: 32 },
+  // The same step with BN + leaky ReLU unfused (the code before the fusion): A/B in one run.
+  { name: 'fmnist-daso-unfused', label: 'WRN-10-1 1x28x28 K=10, BN+LReLU unfused', cfg: stepConfig(FMNIST, 'daso'), B: 16, Bu: 32, unfusedBnLrelu: true },
   { name: 'fmnist-fixmatch', label: 'WRN-10-1 1x28x28 K=10', cfg: stepConfig(FMNIST, 'fixmatch'), B: 16, Bu: 32 },
   { name: 'wrn28-2-sup-b64', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'supervised', WRN28_2), B: 64, Bu: 0 },
   { name: 'wrn28-2-sup-b320', label: 'WRN-28-2 3x32x32 K=10', cfg: stepConfig(DEFAULT_STEP_CONFIG, 'supervised', WRN28_2), B: 320, Bu: 0 },

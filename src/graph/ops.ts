@@ -2,6 +2,7 @@
 // Forward and backward kernels are named as pairs in src/kernels (conv2d_forward / conv2d_backward_input /
 // conv2d_backward_weight, batchnorm_forward_train / batchnorm_backward, ...).
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../kernels/batchnorm.js';
+import { batchnormLreluBackward, batchnormLreluCoefShape, batchnormLreluForwardEval, batchnormLreluForwardTrain } from '../kernels/batchnorm-lrelu.js';
 import {
   conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightRule, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
   conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
@@ -93,6 +94,48 @@ export function batchnorm(tape: Tape, x: Var, bn: BatchNormState, train: boolean
     },
   );
   return y;
+}
+
+/** leaky_relu(BatchNorm2d(x), slope) as one op (src/kernels/batchnorm-lrelu.ts): the BN output is never stored, the
+ * backward masks the incoming gradient on the fly. Same semantics as `leakyRelu(batchnorm(...))`. */
+export function batchnormLeakyRelu(tape: Tape, x: Var, bn: BatchNormState, train: boolean, slope: number, label: string, momentum = 0.1, eps = 1e-5): Var {
+  const C = x.shape[1];
+  const a = tape.output(x.shape, label, [x, bn.gamma, bn.beta]);
+  if (!train) {
+    tape.record([batchnormLreluForwardEval(x.t, bn.gamma.t, bn.beta.t, bn.runningMean, bn.runningVar, a.t, slope, { eps })]);
+    return a;
+  }
+  const saveMean = tape.alloc([C], `${label}.mean`);
+  const saveInvStd = tape.alloc([C], `${label}.invstd`);
+  const scratch = tape.alloc(batchnormScratchShape(x.shape), `${label}.partials`);
+  tape.record(
+    batchnormLreluForwardTrain(x.t, bn.gamma.t, bn.beta.t, bn.runningMean, bn.runningVar, a.t, saveMean, saveInvStd, scratch, slope, { momentum, eps }),
+    () => {
+      const da = tape.gradOf(a);
+      if (!da) return;
+      // As in batchnorm(): dgamma and dbeta written directly, dx through the tape.
+      if (bn.gamma.gradWritten || bn.beta.gradWritten) throw new Error(`${label}: a BatchNorm used twice in one tape is not supported`);
+      const dg = bn.gamma.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dgamma`);
+      const db = bn.beta.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dbeta`);
+      const emitWith = (dx: Tensor): Dispatch[] => {
+        const scratch = tape.rt.tensor(batchnormScratchShape(x.shape), 'f32', `${label}.bwd.partials`);
+        const coef = tape.rt.tensor(batchnormLreluCoefShape(C), 'f32', `${label}.bwd.coef`);
+        const ds = batchnormLreluBackward(x.t, a.t, da, bn.gamma.t, saveMean, saveInvStd, dx, dg, db, scratch, coef, slope);
+        scratch.release();
+        coef.release();
+        return ds;
+      };
+      if (x.requiresGrad) tape.accumulate(x, (out) => emitWith(out));
+      else {
+        const dx = tape.rt.tensor(x.shape, 'f32', `${label}.unused dx`);
+        tape.emit(...emitWith(dx));
+        dx.release();
+      }
+      bn.gamma.gradWritten = bn.beta.gradWritten = true;
+      tape.releaseGrad(a);
+    },
+  );
+  return a;
 }
 
 export function leakyRelu(tape: Tape, x: Var, slope: number, label: string): Var {

@@ -12,6 +12,7 @@ import { buildSslStep } from '../ssl/ssl-step.js';
 import type { StepConfig } from '../train/config.js';
 import { TrainState } from '../train/model-state.js';
 import { normal, rngFromSeed } from '../train/random.js';
+import { FUSE_BN_LRELU } from '../nn/wrn.js';
 
 export interface StepBenchCase {
   name: string;
@@ -25,6 +26,8 @@ export interface StepBenchCase {
    * maxStorageBufferBindingSize: 128 MiB }: to see whether a step fits a smaller adapter (and for tests). A tensor
    * over a limit fails the case while the step is built, naming the tensor, before anything is submitted. */
   limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number };
+  /** Record BN + leaky ReLU as two ops instead of the fused one (the A/B baseline of src/kernels/batchnorm-lrelu.ts). */
+  unfusedBnLrelu?: boolean;
 }
 
 export interface KernelGroup {
@@ -103,7 +106,12 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
     // Built before the state is written: a tensor over an adapter limit then fails the case before anything at all
     // is sent to the queue (the build reads no values).
     const tb = performance.now();
-    step = await buildSslStep(st, cfg, c.B, Bu, daso);
+    FUSE_BN_LRELU.on = !c.unfusedBnLrelu;
+    try {
+      step = await buildSslStep(st, cfg, c.B, Bu, daso);
+    } finally {
+      FUSE_BN_LRELU.on = true;
+    }
     const buildMs = performance.now() - tb;
     st.initialise(seed);
     daso?.reset();

@@ -70,3 +70,16 @@ export function batchnormBackwardRef(x: ArrayLike<number>, dy: ArrayLike<number>
   }
   return { dx, dgamma, dbeta };
 }
+
+/** a = leaky_relu(y, slope), PyTorch's leaky_relu (y > 0 ? y : slope*y). */
+export function leakyReluRef(y: ArrayLike<number>, slope: number): Float64Array {
+  return Float64Array.from(y, (v) => (v > 0 ? v : slope * v));
+}
+
+/** Fused BN + leaky ReLU backward (src/kernels/batchnorm-lrelu.ts), composed from its parts: dy = da masked by the
+ * sign of the activation a (= the sign of BN(x) for slope > 0), then batchnormBackwardRef. */
+export function batchnormLreluBackwardRef(x: ArrayLike<number>, a: ArrayLike<number>, da: ArrayLike<number>, gamma: ArrayLike<number>,
+  mean: ArrayLike<number>, invstd: ArrayLike<number>, N: number, C: number, HW: number, slope: number): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const dy = Float64Array.from(da, (g, i) => (a[i] > 0 ? g : slope * g));
+  return batchnormBackwardRef(x, dy, gamma, mean, invstd, N, C, HW);
+}

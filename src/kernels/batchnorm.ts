@@ -43,13 +43,14 @@ const CHUNK = 16384;
 /** Values (vec4s) per thread in the elementwise passes (shaders/elementwise.wgsl has the measurements). */
 const ITEMS = 16;
 
+// (The exported helpers below are shared with the fused BN + leaky ReLU launchers, src/kernels/batchnorm-lrelu.ts.)
 // One .wgsl file, two texts: the plain one and the SUBGROUPS one (`enable subgroups;` + subgroupAdd reductions).
 const SOURCES = { plain: preprocessWgsl(text, { SUBGROUPS: false }), subgroups: preprocessWgsl(text, { SUBGROUPS: true }) };
 /** The statistics kernels' text and variant name (the variant is part of the pipeline cache key). */
-const statsSource = (p: BatchNormParams) => (p.subgroups ? SOURCES.subgroups : SOURCES.plain);
-const statsVariant = (p: BatchNormParams) => (p.subgroups ? 'subgroups' : '');
+export const statsSource = (p: BatchNormParams) => (p.subgroups ? SOURCES.subgroups : SOURCES.plain);
+export const statsVariant = (p: BatchNormParams) => (p.subgroups ? 'subgroups' : '');
 /** The elementwise passes do not reduce: always the plain text. */
-const source = SOURCES.plain;
+export const source = SOURCES.plain;
 
 /** The subgroup variant as the default on a software fallback adapter (see below: off). */
 const SUBGROUPS_ON_FALLBACK = false;
@@ -67,7 +68,7 @@ export function batchnormPrefersSubgroups(device: GPUDevice): boolean {
   return f.subgroups && (!f.fallback || SUBGROUPS_ON_FALLBACK);
 }
 
-function chooseSubgroups(kernel: string, x: Tensor, force: boolean | undefined): boolean {
+export function chooseSubgroups(kernel: string, x: Tensor, force: boolean | undefined): boolean {
   const device = (x.pool as { device?: GPUDevice } | undefined)?.device;
   if (force === undefined) return device ? batchnormPrefersSubgroups(device) : false;
   if (force && !(device && deviceFeatures(device).subgroups)) {
@@ -76,12 +77,12 @@ function chooseSubgroups(kernel: string, x: Tensor, force: boolean | undefined):
   return force;
 }
 
-const numel = (p: BatchNormParams) => p.N * p.C * p.HW;
-const ep = (p: BatchNormParams, name: string) => (p.vec4 ? `${name}_v4` : name);
-const shapeConsts = (p: BatchNormParams) => ({ N: p.N, C: p.C, HW: p.HW, WG });
-const partialConsts = (p: BatchNormParams) => ({ ...shapeConsts(p), P: p.P, CHUNK });
-const applyConsts = (p: BatchNormParams) => ({ ...shapeConsts(p), ITEMS });
-const applyGrid = (p: BatchNormParams) => grid1d(ceilDiv(p.vec4 ? numel(p) / 4 : numel(p), WG * ITEMS));
+export const numel = (p: BatchNormParams) => p.N * p.C * p.HW;
+export const ep = (p: BatchNormParams, name: string) => (p.vec4 ? `${name}_v4` : name);
+export const shapeConsts = (p: BatchNormParams) => ({ N: p.N, C: p.C, HW: p.HW, WG });
+export const partialConsts = (p: BatchNormParams) => ({ ...shapeConsts(p), P: p.P, CHUNK });
+export const applyConsts = (p: BatchNormParams) => ({ ...shapeConsts(p), ITEMS });
+export const applyGrid = (p: BatchNormParams) => grid1d(ceilDiv(p.vec4 ? numel(p) / 4 : numel(p), WG * ITEMS));
 
 export const batchnormForwardPartial: KernelDef<BatchNormParams> = {
   name: 'batchnorm_forward_partial',
@@ -160,7 +161,7 @@ export const batchnormBackwardApply: KernelDef<BatchNormParams> = {
 };
 
 /** [N,C,H,W] -> {N, C, HW}; [N,C] is H = W = 1. */
-function dims(kernel: string, x: Tensor): { N: number; C: number; HW: number } {
+export function dims(kernel: string, x: Tensor): { N: number; C: number; HW: number } {
   if ((x.shape.length !== 2 && x.shape.length !== 4) || x.dtype !== 'f32') {
     throw new Error(`${kernel}: argument 'x' has shape ${shapeStr(x.shape)}:${x.dtype}, expected [N, C, H, W] or [N, C] of f32`);
   }
@@ -168,7 +169,7 @@ function dims(kernel: string, x: Tensor): { N: number; C: number; HW: number } {
   return { N, C, HW: H * W };
 }
 
-function params(d: { N: number; C: number; HW: number }, o: BatchNormOptions = {}, subgroups = false): BatchNormParams {
+export function params(d: { N: number; C: number; HW: number }, o: BatchNormOptions = {}, subgroups = false): BatchNormParams {
   return {
     ...d,
     P: ceilDiv(d.N * d.HW, CHUNK),
@@ -180,7 +181,7 @@ function params(d: { N: number; C: number; HW: number }, o: BatchNormOptions = {
   };
 }
 
-function expectChannels(kernel: string, C: number, ts: Record<string, Tensor>): void {
+export function expectChannels(kernel: string, C: number, ts: Record<string, Tensor>): void {
   for (const [name, t] of Object.entries(ts)) expectShape(kernel, name, t, [C], 'f32');
 }
 

@@ -1,7 +1,7 @@
 // A WRN's GPU state (flat parameters and flat BN running statistics) and its forward pass on the autograd tape.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { addOp, batchnorm, conv2d, globalAvgPool, leakyRelu, linear, type BatchNormState } from '../graph/ops.js';
+import { addOp, batchnorm, batchnormLeakyRelu, conv2d, globalAvgPool, leakyRelu, linear, type BatchNormState } from '../graph/ops.js';
 import type { Tape, Var } from '../graph/tape.js';
 import { FlatLayout } from './flat.js';
 import { blockLayerNames, type WrnSpec } from './wrn-spec.js';
@@ -9,6 +9,8 @@ import { blockLayerNames, type WrnSpec } from './wrn-spec.js';
 export const LEAKY_SLOPE = 0.1;
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
+/** Record BN + leaky ReLU as the fused op (default) or as the two unfused ops (for A/B measurements and tests). */
+export const FUSE_BN_LRELU = { on: true };
 
 /** One WRN's tensors on the GPU. The online model and its EMA copy are two of these with the same layouts. */
 export class WrnState {
@@ -74,7 +76,11 @@ export class ParamVars {
 export function encoderForward(tape: Tape, P: ParamVars, x: Var, o: ForwardOptions): Var {
   const spec = P.m.spec;
   const L = o.label;
-  const bnAct = (h: Var, name: string) => leakyRelu(tape, batchnorm(tape, h, P.bn(name), o.train, `${L}:${name}`, BN_MOMENTUM, BN_EPS), LEAKY_SLOPE, `${L}:${name}.act`);
+  // Every BN here feeds one leaky ReLU (pre-activation WRN): one fused op by default (src/kernels/batchnorm-lrelu.ts;
+  // bench/README.md has its measured gain); FUSE_BN_LRELU.on = false records the unfused pair (the A/B baseline).
+  const bnAct = (h: Var, name: string) => FUSE_BN_LRELU.on
+    ? batchnormLeakyRelu(tape, h, P.bn(name), o.train, LEAKY_SLOPE, `${L}:${name}.act`, BN_MOMENTUM, BN_EPS)
+    : leakyRelu(tape, batchnorm(tape, h, P.bn(name), o.train, `${L}:${name}`, BN_MOMENTUM, BN_EPS), LEAKY_SLOPE, `${L}:${name}.act`);
   let h = conv2d(tape, x, P.get('encoder.init_conv.weight'), 1, 1, `${L}:init_conv`);
   for (const b of spec.blocks) {
     const n = blockLayerNames(b);
