@@ -10,6 +10,7 @@ import { startServer } from './server.js';
 import { runStep } from './step.js';
 import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
 import { runTrain } from './train.js';
+import { TUNE_HELP, TUNE_USAGE, tuneRequestFromFlags } from './tune-file.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -36,9 +37,10 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
 const COMMANDS: Record<string, string> = {
   bench: `bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]
       kernel benchmark (GPU time from timestamp queries); TEXT matches 'kernel shape' rows by substring, A|B for either`,
-  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose]
+  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--verbose] ${TUNE_USAGE}
       training-step benchmark + per-kernel GPU profile (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
-      default: the first two; all: every case without its own limits; --reps 0: build only, dispatches and peak memory)`,
+      default: the first two; all: every case without its own limits; --reps 0: build only, dispatches and peak memory;
+      --verbose also prints the rung of each conv); ${TUNE_HELP}`,
   'bench-compare': `bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
       our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
       classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
@@ -52,9 +54,10 @@ const COMMANDS: Record<string, string> = {
       one training step from files (see docs/CONFIG.md); everything is validated before the browser starts. --out is
       the new checkpoint (a valid --checkpoint for the next step); --outputs (default OUT.outputs.safetensors) the
       step's losses, logits, pseudo-labels and gradients`,
-  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--verbose] | --resume DIR [--verbose]
+  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--verbose] ${TUNE_USAGE} | --resume DIR [--verbose]
       a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
-      (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.`,
+      (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.
+      Prints the rung of each conv at the start; a resumed run reuses the rungs its checkpoint stored. ${TUNE_HELP}`,
   convert: CONVERT_USAGE,
   report: `report RUN_DIR [RUN_DIR ...] [--out FILE]
       one self-contained HTML file (inline SVG charts, no scripts, no network) comparing training runs: final table
@@ -100,13 +103,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'bench-step': {
-      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool' });
+      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool', tune: 'string', 'tune-cache': 'string', 'tune-budget-s': 'number' });
+      const tune = tuneRequestFromFlags(f);
       const c = (f.config as string | undefined)?.trim();
       await runStepBench(ROOT, {
         configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.filter((x) => !x.limits).map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
         reps: (f.reps as number | undefined) ?? 2,
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/step-latest.json'),
         verbose: !!f.verbose,
+        tune,
       });
       return;
     }
@@ -155,8 +160,8 @@ async function main(argv: string[]): Promise<void> {
         }
         else rest2.push(rest[i]);
       }
-      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string' });
-      await runTrain(ROOT, { config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined, verbose: !!f.verbose });
+      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string', tune: 'string', 'tune-cache': 'string', 'tune-budget-s': 'number' });
+      await runTrain(ROOT, { config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined, verbose: !!f.verbose, tune: f });
       return;
     }
     case 'convert': {

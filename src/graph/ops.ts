@@ -11,33 +11,41 @@ import { add, axpy, copy, fill, leakyReluBackward, leakyReluForward } from '../k
 import { matmul } from '../kernels/matmul.js';
 import { globalAvgPoolBackward, globalAvgPoolForward } from '../kernels/pool.js';
 import type { Dispatch } from '../gpu/kernel.js';
+import { RULE_OPTS } from '../tune/candidates.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Tape, Var } from './tape.js';
 
 export function conv2d(tape: Tape, x: Var, w: Var, stride: number, pad: number, label: string): Var {
-  const [N, , H, W] = x.shape;
+  const [N, C, H, W] = x.shape;
   const [K, , R] = w.shape;
   const [OH, OW] = conv2dOutputSize(H, W, R, { stride, pad });
   const y = tape.output([N, K, OH, OW], label, [x, w]);
+  // Each kernel's rung: the runtime's conv choices (the autotuner's, src/tune), the fixed rule on a miss.
+  const choices = tape.rt.convChoices;
+  const shape = { N, C, H, W, K, R, stride, pad };
   // The packed weight copies (vec4 loads in v2/v3) are step temporaries: packed right before their conv, so they
   // always see the weights of this step; released at once, the pool hands the memory to later allocations.
   const packed = tape.rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', `${label}.wpack`);
-  const forward = conv2dForwardPacked(x.t, w.t, packed, y.t, { stride, pad });
+  const forward = conv2dForwardPacked(x.t, w.t, packed, y.t, { ...choices.opts('forward', shape), stride, pad });
+  choices.record(label, 'forward', shape, forward);
   packed.release();
   tape.record(forward, () => {
     const dy = tape.gradOf(y);
     if (!dy) return;
     tape.accumulate(w, (out, acc) => {
       const scratch = tape.rt.tensor(conv2dBackwardWeightScratchShape(x.shape, y.shape, R), 'f32', `${label}.wgrad.partials`);
+      // The transposed dy of v3; rungs that do not read it ignore it (a temporary: the pool reuses it at once).
       const dyT = tape.rt.tensor(conv2dBackwardWeightDyShape(y.shape), 'f32', `${label}.wgrad.dyT`);
-      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { stride, pad, beta: acc ? 1 : 0, dyT });
+      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { ...(choices.opts('weight', shape) ?? RULE_OPTS.weight), stride, pad, beta: acc ? 1 : 0, dyT });
+      choices.record(label, 'weight', shape, ds);
       scratch.release();
       dyT.release();
       return ds;
     }, true);
     tape.accumulate(x, (out, acc) => {
       const pk = tape.rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', `${label}.wpack.dgrad`);
-      const ds = conv2dBackwardInputPacked(dy, w.t, pk, out, { stride, pad, beta: acc ? 1 : 0 });
+      const ds = conv2dBackwardInputPacked(dy, w.t, pk, out, { ...choices.opts('input', shape), stride, pad, beta: acc ? 1 : 0 });
+      choices.record(label, 'input', shape, ds);
       pk.release();
       return ds;
     }, true);
