@@ -15,6 +15,8 @@ import {
   conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForwardPacked,
 } from '../src/kernels/conv2d.js';
 import type { Tensor } from '../src/gpu/tensor.js';
+import { readSafetensors } from '../src/nn/safetensors.js';
+import { daso, tinyConfig, writeJson } from './helpers/cli.js';
 import { closeHarness, harnessPage } from './helpers/harness.js';
 
 afterAll(closeHarness);
@@ -170,5 +172,38 @@ describe('autotuner on a tiny DASO step (page)', () => {
     expect(some.tuneMs).toBeLessThan(1000 + 15_000);
     expect(Date.now() - t0).toBeLessThan(60_000);
     expect(Object.keys(some.entries).length + some.notReached.length).toBe(Object.keys(fresh.entries).length);
+  });
+});
+
+describe('daso train --tune (CLI)', () => {
+  it('prints the rung of each conv, stores the choices in the start record and the checkpoint, and a resume reuses them', async () => {
+    const adapter = (await buildTiny({ mode: 'off' })).adapter;
+    const dir = mkdtempSync(join(tmpdir(), 'daso-tune-train-'));
+    const cfg = writeJson(join(dir, 'cfg.json'), tinyConfig({ max_iter: 4, train: { log_every: 2 } }));
+    // The tiny run's online convs see N = 4 + 2*4 = 12 images: force v2 on its first 3x3 conv's forward.
+    const key = 'forward:12,1,8,8,16,3,1,1';
+    const forced = join(dir, 'forced.json');
+    writeFileSync(forced, JSON.stringify(mergeTuneCache(emptyTuneCache(), adapter, { [key]: { rung: 'v2', ms: {}, date: '' } })));
+    const run = join(dir, 'run');
+    const r = daso(['train', '--config', cfg, '--out-dir', run, '--tune-cache', forced]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/conv rungs \(--tune cached\):\nconv ema:init_conv: fwd v4 8x16 \| dgrad - \| wgrad -\n/);
+    expect(r.stdout).toContain('conv online:init_conv: fwd v2 (tuned) | dgrad - | wgrad v3');
+    const start = JSON.parse(readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n')[0]);
+    expect(start.kind).toBe('start');
+    expect(start.tune).toBe('cached');
+    expect(start.conv_choices[key]).toBe('v2');
+    expect(start.conv_choices['forward:4,1,8,8,16,3,1,1']).toBe('v4 8x16');
+    const meta = readSafetensors(new Uint8Array(readFileSync(join(run, 'checkpoint.safetensors'))), 'checkpoint').metadata;
+    expect(JSON.parse(meta.conv_choices)).toEqual(start.conv_choices);
+    // Resumed with another cache mode: the checkpoint's choices win.
+    const again = daso(['train', '--resume', run, '--tune', 'off']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('conv rungs (--tune resumed: the choices stored in the checkpoint)');
+    expect(again.stdout).toContain('conv online:init_conv: fwd v2 (tuned)');
+    // A bad mode is refused before a browser starts, naming the flag and the values.
+    const bad = daso(['train', '--config', cfg, '--out-dir', join(dir, 'x'), '--tune', 'always']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--tune: 'always' is not a tune mode \(use one of: off, cached, fresh/);
   });
 });
