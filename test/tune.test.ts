@@ -16,6 +16,7 @@ import {
 } from '../src/kernels/conv2d.js';
 import type { Tensor } from '../src/gpu/tensor.js';
 import { readSafetensors } from '../src/nn/safetensors.js';
+import { checkTrainingMetadata } from '../src/train/checkpoint-check.js';
 import { daso, tinyConfig, writeJson } from './helpers/cli.js';
 import { closeHarness, harnessPage } from './helpers/harness.js';
 
@@ -84,6 +85,15 @@ describe('rungs (pure)', () => {
 });
 
 describe('tune flags and cache file (Node)', () => {
+  it('a checkpoint\'s conv_choices must be conv key -> rung name', () => {
+    const meta = { config: '{}', feed: '{}', format: 'daso-webgpu/1' };
+    const probs = (c: string) => checkTrainingMetadata({ ...meta, conv_choices: c }).filter((p) => p.includes('conv_choices'));
+    expect(probs(JSON.stringify({ 'forward:12,1,8,8,16,3,1,1': 'v2' }))).toEqual([]);
+    expect(probs(JSON.stringify({ 'forward:12,1': 'v2' }))[0]).toMatch(/not an object of conv key/);
+    expect(probs(JSON.stringify({ 'weight:1,1,1,1,1,1,1,0': 3 }))[0]).toMatch(/not an object of conv key/);
+    expect(probs('[')[0]).toMatch(/'conv_choices' is not JSON/);
+  });
+
   it('rejects a bad --tune value naming the flag and the allowed values', () => {
     expect(() => tuneRequestFromFlags({ tune: 'fast' })).toThrow(/--tune: 'fast' is not a tune mode \(use one of: off, cached, fresh/);
     expect(() => tuneRequestFromFlags({ tune: 'off', 'tune-budget-s': -1 })).toThrow(/--tune-budget-s/);
