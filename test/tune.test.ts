@@ -11,6 +11,7 @@ import type { StepBenchCase, StepBenchRow } from '../src/harness/step-bench.js';
 import { adapterKey, cachedChoices, emptyTuneCache, mergeTuneCache, type TuneCache } from '../src/tune/cache.js';
 import { convKey, parseConvKey, RUNGS, rungOf, rungsFor, type ConvShape } from '../src/tune/candidates.js';
 import type { TuneRequest } from '../src/tune/prepare.js';
+import { loadPageTuneCache, pageTuneRequest, savePageTuneEntries } from '../src/tune/page-store.js';
 import {
   conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForwardPacked,
 } from '../src/kernels/conv2d.js';
@@ -98,6 +99,15 @@ describe('tune flags and cache file (Node)', () => {
     expect(() => tuneRequestFromFlags({ tune: 'fast' })).toThrow(/--tune: 'fast' is not a tune mode \(use one of: off, cached, fresh/);
     expect(() => tuneRequestFromFlags({ tune: 'off', 'tune-budget-s': -1 })).toThrow(/--tune-budget-s/);
     expect(tuneRequestFromFlags({}).request.mode).toBe('cached');
+    expect(() => pageTuneRequest('fast', undefined, 'createTrainer: options.tune')).toThrow(/createTrainer: options.tune: 'fast' is not a tune mode/);
+  });
+
+  it('the page store keeps entries per adapter (memory where there is no localStorage, as in Node)', () => {
+    const a = { vendor: 'v', architecture: 'a', device: 'd', description: 'x' };
+    savePageTuneEntries({ adapter: a, entries: { 'forward:1,1,4,4,1,3,1,1': { rung: 'v2', ms: {}, date: '' } } });
+    expect(cachedChoices(loadPageTuneCache(), a)).toEqual({ 'forward:1,1,4,4,1,3,1,1': 'v2' });
+    expect(pageTuneRequest('cached').cache).toEqual(loadPageTuneCache());
+    expect(pageTuneRequest('off').cache).toBeNull();
   });
 
   it('a malformed cache file is a warning naming the file, then the rule (empty cache)', () => {

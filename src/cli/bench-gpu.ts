@@ -24,7 +24,8 @@ import { launchChromium, openHarness, type LaunchedBrowser } from './browser.js'
 import { writeAtomic } from './files.js';
 import { startServer, type StaticServer } from './server.js';
 import { STEP_BENCH_CASES, stepKernelTable, stepSummaryTable } from './step-bench.js';
-import { saveTuneEntries, tuneCachePath } from './tune-file.js';
+import { readTuneCache, saveTuneEntries, tuneCachePath } from './tune-file.js';
+import type { TuneMode } from '../tune/prepare.js';
 
 /** Flag sets tried in order until one gives a hardware adapter. They are added to CHROMIUM_FLAGS (cli/browser.ts),
  * which already has --headless=new and --enable-unsafe-webgpu. Sources: Chrome's "Supercharge Web AI model testing"
@@ -61,6 +62,8 @@ export interface BenchGpuOptions {
   /** Seconds for the whole command (browser starts included). */
   budgetS: number;
   verbose: boolean;
+  /** --tune (default fresh here): how the step part picks its conv rungs; cached/off as on bench-step. */
+  tune?: TuneMode;
   /** The command line as typed, for the report. */
   command: string;
 }
@@ -379,7 +382,7 @@ export async function runBenchGpu(root: string, o: BenchGpuOptions): Promise<Ben
     schema: 'daso-bench-gpu/1', date: date.toISOString(), command: o.command, dryRun: o.dryRun, scaledDown: o.dryRun,
     scaledDownReason: o.dryRun ? '--dry-run' : null, budgetS: o.budgetS, wallS: 0,
     adapter: { name: 'none', isFallbackAdapter: true, verdict: 'no adapter yet', flagSet: '', flags: [], report: null, probe: null, chromium: null, attempts: [] },
-    environment: env, autotune: AUTOTUNE_STATUS,
+    environment: env, autotune: (o.tune ?? 'fresh') === 'fresh' ? AUTOTUNE_STATUS : `--tune ${o.tune}: the step part ran ${o.tune === 'off' ? 'the fixed rule' : 'the cached choices (the rule where none)'}`,
     parts: { conv: emptyPart(0, {}), step: emptyPart(0, {}), compare: emptyPart(0, {}) },
   };
   let out = '';
@@ -468,7 +471,8 @@ export async function runBenchGpu(root: string, o: BenchGpuOptions): Promise<Ben
       // On a slow adapter a step can take longer than the whole part: do not start one that this run's own conv
       // rows already say cannot finish (reps + 2 steps, each at least the step's conv time).
       const lb = stepConvLowerBoundMs(report.parts.conv.rows);
-      const tuneS = Math.floor(Math.min(scaled ? 10 : 60, (budget / 1000) * TUNE_SHARE));
+      const tuneMode: TuneMode = o.tune ?? 'fresh';
+      const tuneS = tuneMode !== 'fresh' ? 0 : Math.floor(Math.min(scaled ? 10 : 60, (budget / 1000) * TUNE_SHARE));
       part.settings.tuneBudgetS = tuneS;
       if (lb !== null && lb * (reps + 2) + tuneS * 1000 > budget) {
         const reason = `budget: this run's conv rows put one wrn28-2-sup-b64 step at >= ${sec(lb)} s (convs alone), and bench-step runs ${reps + 2} steps, more than the part's ${part.budgetS} s`;
@@ -485,12 +489,14 @@ export async function runBenchGpu(root: string, o: BenchGpuOptions): Promise<Ben
           const c = STEP_BENCH_CASES.find((x) => x.name === n)!;
           const res = (await page.evaluate(
             (cs, r, tune) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps: r, tune }),
-            c as never, reps, { mode: 'fresh', budgetS: tuneS } as never,
+            c as never, reps, (tuneMode === 'fresh' ? { mode: 'fresh', budgetS: tuneS } : { mode: tuneMode, cache: tuneMode === 'cached' ? readTuneCache(tuneCachePath()) : null }) as never,
           )) as { ok: true; row: StepBenchRow } | { ok: false; error: string };
           if (!res.ok) throw new Error(res.error);
           const tn = res.row.tune;
-          log(`  ${n}: tuned in ${(tn.tuneMs / 1000).toFixed(1)} s (${Object.keys(tn.entries).length} conv kernels decided, ${tn.notReached.length} left to the rule); ` +
-            `${saveTuneEntries(tuneCachePath(), tn)} entries written to ${tuneCachePath()}`);
+          if (tn.mode === 'fresh') {
+            log(`  ${n}: tuned in ${(tn.tuneMs / 1000).toFixed(1)} s (${Object.keys(tn.entries).length} conv kernels decided, ${tn.notReached.length} left to the rule); ` +
+              `${saveTuneEntries(tuneCachePath(), tn)} entries written to ${tuneCachePath()}`);
+          } else log(`  ${n}: --tune ${tn.mode}: ${Object.keys(tn.table).length} conv kernel choice(s) applied`);
           if (o.verbose) for (const l of tn.convs) log(`    ${l}`);
           log(`  ${n}: ${res.row.wallMsMedian.toFixed(1)} ms/step wall, ${res.row.imagesPerSec.toFixed(1)} images/s`);
           return res.row;

@@ -11,6 +11,7 @@ import { runStep } from './step.js';
 import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
 import { runTrain } from './train.js';
 import { TUNE_HELP, TUNE_USAGE, tuneRequestFromFlags } from './tune-file.js';
+import { parseTuneMode } from '../tune/prepare.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -45,11 +46,12 @@ const COMMANDS: Record<string, string> = {
       our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
       classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
       batches (default 16,64; minutes per tfjs step); reps default 3`,
-  'bench-gpu': `bench-gpu [--out-dir DIR] [--dry-run] [--budget-s N] [--verbose]
+  'bench-gpu': `bench-gpu [--out-dir DIR] [--dry-run] [--budget-s N] [--verbose] [--tune off|cached|fresh]
       the one command for a machine with a real GPU (bench/README.md): Chromium with Vulkan flags, the adapter named
       (a SwiftShader/fallback adapter is said plainly and scales the work down, as --dry-run does), then the conv
       ladder, a WRN-28-2 B=64 training step and bench-compare's ops, each within a share of N seconds (default 450);
-      writes DIR/gpu-<adapter>-<date>.json and .md (DIR default bench/results)`,
+      writes DIR/gpu-<adapter>-<date>.json and .md (DIR default bench/results); --tune (default fresh): the step part
+      times the step's conv rungs first and writes the tune cache (off: the fixed rule; cached: the cache's choices)`,
   step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--outputs FILE] [--verbose]
       one training step from files (see docs/CONFIG.md); everything is validated before the browser starts. --out is
       the new checkpoint (a valid --checkpoint for the next step); --outputs (default OUT.outputs.safetensors) the
@@ -128,7 +130,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'bench-gpu': {
-      const f = parseFlags(rest, { 'out-dir': 'string', 'dry-run': 'bool', 'budget-s': 'number', verbose: 'bool' });
+      const f = parseFlags(rest, { 'out-dir': 'string', 'dry-run': 'bool', 'budget-s': 'number', verbose: 'bool', tune: 'string' });
+      const tune = f.tune === undefined ? 'fresh' : parseTuneMode(f.tune, '--tune');
       // Imported here, not at the top: it pulls in every bench case, which no other command needs.
       const { runBenchGpu } = await import('./bench-gpu.js');
       await runBenchGpu(ROOT, {
@@ -136,6 +139,7 @@ async function main(argv: string[]): Promise<void> {
         dryRun: !!f['dry-run'],
         budgetS: (f['budget-s'] as number | undefined) ?? 450,
         verbose: !!f.verbose,
+        tune,
         command: ['daso', 'bench-gpu', ...rest].join(' '),
       });
       return;
