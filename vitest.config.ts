@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -20,5 +22,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/helpers/count-reporter.ts'],
+    // The CLI reads the user's conv tune cache (~/.cache/daso-webgpu/tune.json) by default; every CLI a test starts
+    // gets a private path instead (no file there: the rule), so results never depend on what the person ran before.
+    env: { DASO_TUNE_CACHE: process.env.DASO_TUNE_CACHE ?? join(tmpdir(), `daso-tune-test-${process.pid}`, 'tune.json') },
   },
 });

@@ -1,6 +1,6 @@
 // `daso bench-gpu` (the prepared real-GPU command) as a dry run with a tiny budget: most cases cannot fit, so this
 // checks the report's shape rather than numbers: the adapter is named (and a fallback said plainly), every part has
-// a status, everything not run carries a reason, the autotuner is reported as missing, and the .md sits beside it.
+// a status, everything not run carries a reason, the autotuner's part in it is described, and the .md sits beside it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,9 @@ describe('daso bench-gpu --dry-run (CLI)', () => {
     expect(files[0]).toContain(adapterSlug(j.adapter.name));
     expect(j.adapter.attempts.length).toBeGreaterThan(0);
     if (j.adapter.isFallbackAdapter) expect(j.adapter.verdict).toMatch(/^NOT A GPU/);
-    expect(j.autotune).toMatch(/^not implemented/);
+    expect(j.autotune).toMatch(/^fresh before each step case/);
+    expect(j.parts.step.settings.tuneBudgetS).toBeLessThanOrEqual(10); // scaled down
+    for (const row of j.parts.step.rows) expect(row.tune.mode).toBe('fresh');
     for (const [name, part] of Object.entries(j.parts)) {
       expect(['done', 'partial', 'skipped', 'error'], name).toContain(part.status);
       if (part.status !== 'done') expect(part.reason, name).toBeTruthy();
@@ -55,6 +57,6 @@ describe('daso bench-gpu --dry-run (CLI)', () => {
     const md = readFileSync(join(dir, files[1]), 'utf8');
     expect(files[1]).toBe(files[0].replace(/\.json$/, '.md'));
     expect(md).toContain(`Adapter: ${j.adapter.name}`);
-    expect(md).toMatch(/autotune: not implemented/);
+    expect(md).toMatch(/autotune: fresh before each step case/);
   }, 120_000);
 });

@@ -9,6 +9,8 @@ import { Runtime } from '../gpu/runtime.js';
 import { classMetrics, type ClassMetrics } from '../train/evaluate.js';
 import type { TrainConfig } from '../train/train-config.js';
 import { train, type EvalRecord, type TrainEvent } from '../train/trainer.js';
+import { parseTuneBudget, type TuneRequest } from '../tune/prepare.js';
+import { pageTuneRequest, savePageTuneEntries } from '../tune/page-store.js';
 import { METRICS_FORMAT, type LogRecord, type StartRecord } from '../train/metrics-record.js';
 import { readTrainerCheckpoint, writeTrainerCheckpoint, type ModelMeta, type TrainingCheckpoint } from './checkpoint-file.js';
 import { apiConfigOf, resolveTrainerConfig, type ResolvedTrainerConfig, type TrainerConfig } from './config.js';
@@ -25,6 +27,11 @@ export interface CreateTrainerOptions {
   /** Labeled images evaluated every config.evalEvery steps of run() (reported through onEval). */
   test?: LabeledImages;
   config?: TrainerConfig;
+  /** Conv kernel rungs for this adapter (src/tune): 'cached' (default: what an earlier 'fresh' stored in this page's
+   * localStorage, the fixed rule elsewhere), 'fresh' (time the step's convs at the first run(), within tuneBudgetS
+   * seconds, default 60, and store the winners), 'off' (the fixed rule). */
+  tune?: 'off' | 'cached' | 'fresh';
+  tuneBudgetS?: number;
 }
 
 export interface Progress {
@@ -106,7 +113,7 @@ export class Trainer {
 
   /** Use createTrainer(). */
   constructor(private readonly guard: DeviceGuard, readonly data: DataSource, private readonly testSet: ImageDataset | null,
-    resolved: { api: ResolvedTrainerConfig; engine: TrainConfig }) {
+    resolved: { api: ResolvedTrainerConfig; engine: TrainConfig }, private readonly tune: TuneRequest = { mode: 'off' }) {
     let cache = PIPELINES.get(guard.device);
     if (!cache) PIPELINES.set(guard.device, (cache = new PipelineCache(guard.device)));
     this.rt = new Runtime(guard.device, guard.info, cache);
@@ -181,6 +188,7 @@ export class Trainer {
       let features: Evaluation['features'] = null;
       const emit = (e: TrainEvent) => {
         if (e.type === 'start') {
+          if (e.tune.mode === 'fresh') savePageTuneEntries(e.tune);
           o.onStart?.({ kind: 'start', format: METRICS_FORMAT, step: e.startStep, algorithm: this.engine.algorithm, split: e.split });
         } else if (e.type === 'progress') {
           o.onProgress?.({
@@ -211,6 +219,7 @@ export class Trainer {
             features = { features: t.features.data as Float32Array, n, d, labels: Array.from(t.labels.data as BigInt64Array, Number), pred: Array.from(t.pred.data as BigInt64Array, Number) };
           } : undefined,
           signal: ac.signal,
+          tune: this.tune,
           stopAfter: o.steps !== undefined ? start + o.steps : undefined,
         }, this.latest?.tensors ?? null, this.latest?.metadata ?? null), 'run()');
       } catch (e) {
@@ -325,6 +334,8 @@ export async function createTrainer(o: CreateTrainerOptions): Promise<Trainer> {
     unlabeledCount: d.unlabeledCount, headCount: Math.max(...d.classCounts),
   });
   const test = o.test === undefined ? null : labeledFor(d, o.test, 'test images');
+  const tune = pageTuneRequest(o.tune ?? 'cached', o.tuneBudgetS === undefined ? undefined : parseTuneBudget(o.tuneBudgetS, 'createTrainer: options.tuneBudgetS'),
+    'createTrainer: options.tune');
   const guard = await DeviceGuard.create(o.device);
   const bytes = d.dataset.images.length;
   if (bytes > guard.device.limits.maxStorageBufferBindingSize) {
@@ -333,5 +344,5 @@ export async function createTrainer(o: CreateTrainerOptions): Promise<Trainer> {
       `maxStorageBufferBindingSize (${(guard.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB): request the device ` +
       `with requiredLimits { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }, or use fewer or smaller images`);
   }
-  return new Trainer(guard, d, test, resolved);
+  return new Trainer(guard, d, test, resolved, tune);
 }

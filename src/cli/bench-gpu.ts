@@ -2,7 +2,8 @@
 // with the flags Linux needs for a hardware WebGPU adapter (Vulkan), says which adapter it got, then runs three parts,
 // each under a share of one time budget (default 450 s, so `npm run bench:gpu` with its build stays under 8 minutes):
 //   conv     the conv2d rows of `daso bench` (WRN-28-2 shapes, batch 64): every rung of the ladder;
-//   step     whole training steps of `daso bench-step`: wrn28-2-sup-b64, then wrn28-2-daso-b64;
+//   step     whole training steps of `daso bench-step`: wrn28-2-sup-b64, then wrn28-2-daso-b64, each after the
+//            autotuner has chosen its conv rungs (--tune fresh within a share of the part; entries to the tune cache);
 //   compare  `daso bench-compare`'s single-op cases (ours vs tfjs-backend-webgpu), if tfjs's bundle was built.
 // On a fallback adapter (SwiftShader: the CPU) or with --dry-run the work is scaled down (only the rungs the training
 // step runs, one repetition, compare at batch 8, no DASO step) so the whole command still fits the budget here.
@@ -23,11 +24,19 @@ import { environment, fallbackHint, GPU_FLAG_SETS, isHardwareAdapter, type GpuEn
 import { writeAtomic } from './files.js';
 import { startServer, type StaticServer } from './server.js';
 import { STEP_BENCH_CASES, stepKernelTable, stepSummaryTable } from './step-bench.js';
+import { readTuneCache, saveTuneEntries, tuneCachePath } from './tune-file.js';
+import type { TuneMode } from '../tune/prepare.js';
 
 /** Last resort when no GPU flag set gives any adapter: the flags every other command uses (SwiftShader here). */
 const PLAIN_FLAGS = { name: 'plain', flags: [] as string[] };
 
-export const AUTOTUNE_STATUS = 'not implemented (issue 15 item 2): kernels run their fixed tile choices';
+/** The step part tunes each step's conv rungs first (src/tune, --tune fresh) within this share of the part's budget
+ * (at most 60 s; 10 s on a scaled-down run, where it mostly exercises the path), then times the tuned step; the
+ * entries go to the tune cache file (tune-file.ts), so later runs on this adapter get them with --tune cached. */
+const TUNE_SHARE = 0.3;
+export const AUTOTUNE_STATUS = `fresh before each step case (within ${100 * TUNE_SHARE}% of the step part's budget, at most 60 s; 10 s when ` +
+  'scaled down); each step row\'s tune has the mode, tuning time (not in the step times), the rung of every conv and the measured entries, ' +
+  'which are merged into the tune cache file';
 
 export interface BenchGpuOptions {
   outDir: string;
@@ -35,6 +44,8 @@ export interface BenchGpuOptions {
   /** Seconds for the whole command (browser starts included). */
   budgetS: number;
   verbose: boolean;
+  /** --tune (default fresh here): how the step part picks its conv rungs; cached/off as on bench-step. */
+  tune?: TuneMode;
   /** The command line as typed, for the report. */
   command: string;
 }
@@ -319,7 +330,7 @@ export async function runBenchGpu(root: string, o: BenchGpuOptions): Promise<Ben
     schema: 'daso-bench-gpu/1', date: date.toISOString(), command: o.command, dryRun: o.dryRun, scaledDown: o.dryRun,
     scaledDownReason: o.dryRun ? '--dry-run' : null, budgetS: o.budgetS, wallS: 0,
     adapter: { name: 'none', isFallbackAdapter: true, verdict: 'no adapter yet', flagSet: '', flags: [], report: null, probe: null, chromium: null, attempts: [] },
-    environment: env, autotune: AUTOTUNE_STATUS,
+    environment: env, autotune: (o.tune ?? 'fresh') === 'fresh' ? AUTOTUNE_STATUS : `--tune ${o.tune}: the step part ran ${o.tune === 'off' ? 'the fixed rule' : 'the cached choices (the rule where none)'}`,
     parts: { conv: emptyPart(0, {}), step: emptyPart(0, {}), compare: emptyPart(0, {}) },
   };
   let out = '';
@@ -408,7 +419,10 @@ export async function runBenchGpu(root: string, o: BenchGpuOptions): Promise<Ben
       // On a slow adapter a step can take longer than the whole part: do not start one that this run's own conv
       // rows already say cannot finish (reps + 2 steps, each at least the step's conv time).
       const lb = stepConvLowerBoundMs(report.parts.conv.rows);
-      if (lb !== null && lb * (reps + 2) > budget) {
+      const tuneMode: TuneMode = o.tune ?? 'fresh';
+      const tuneS = tuneMode !== 'fresh' ? 0 : Math.floor(Math.min(scaled ? 10 : 60, (budget / 1000) * TUNE_SHARE));
+      part.settings.tuneBudgetS = tuneS;
+      if (lb !== null && lb * (reps + 2) + tuneS * 1000 > budget) {
         const reason = `budget: this run's conv rows put one wrn28-2-sup-b64 step at >= ${sec(lb)} s (convs alone), and bench-step runs ${reps + 2} steps, more than the part's ${part.budgetS} s`;
         part.skipped.unshift(...names.map((n) => ({ case: n, reason })));
         part.reason = reason;
@@ -422,10 +436,16 @@ export async function runBenchGpu(root: string, o: BenchGpuOptions): Promise<Ben
           const page = await s.harness();
           const c = STEP_BENCH_CASES.find((x) => x.name === n)!;
           const res = (await page.evaluate(
-            (cs, r) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps: r }),
-            c as never, reps,
+            (cs, r, tune) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps: r, tune }),
+            c as never, reps, (tuneMode === 'fresh' ? { mode: 'fresh', budgetS: tuneS } : { mode: tuneMode, cache: tuneMode === 'cached' ? readTuneCache(tuneCachePath()) : null }) as never,
           )) as { ok: true; row: StepBenchRow } | { ok: false; error: string };
           if (!res.ok) throw new Error(res.error);
+          const tn = res.row.tune;
+          if (tn.mode === 'fresh') {
+            log(`  ${n}: tuned in ${(tn.tuneMs / 1000).toFixed(1)} s (${Object.keys(tn.entries).length} conv kernels decided, ${tn.notReached.length} left to the rule); ` +
+              `${saveTuneEntries(tuneCachePath(), tn)} entries written to ${tuneCachePath()}`);
+          } else log(`  ${n}: --tune ${tn.mode}: ${Object.keys(tn.table).length} conv kernel choice(s) applied`);
+          if (o.verbose) for (const l of tn.convs) log(`    ${l}`);
           log(`  ${n}: ${res.row.wallMsMedian.toFixed(1)} ms/step wall, ${res.row.imagesPerSec.toFixed(1)} images/s`);
           return res.row;
         }, session, save, log);

@@ -11,6 +11,8 @@ import { runStep } from './step.js';
 import { runStepBench, STEP_BENCH_CASES } from './step-bench.js';
 import { runTrain } from './train.js';
 import { parseGpuMode } from './gpu-choice.js';
+import { TUNE_HELP, TUNE_USAGE, tuneRequestFromFlags } from './tune-file.js';
+import { parseTuneMode } from '../tune/prepare.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -37,27 +39,30 @@ function parseFlags(args: string[], known: Record<string, 'string' | 'number' | 
 const COMMANDS: Record<string, string> = {
   bench: `bench [--filter TEXT] [--reps N] [--out FILE] [--verbose]
       kernel benchmark (GPU time from timestamp queries); TEXT matches 'kernel shape' rows by substring, A|B for either`,
-  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--gpu auto|require|off] [--verbose]
+  'bench-step': `bench-step [--config NAME[,NAME...]|all] [--reps N] [--out FILE] [--gpu auto|require|off] [--verbose] ${TUNE_USAGE}
       training-step benchmark + per-kernel GPU profile (configs: ${STEP_BENCH_CASES.map((c) => c.name).join(', ')};
-      default: the first two; all: every case without its own limits; --reps 0: build only, dispatches and peak memory)`,
+      default: the first two; all: every case without its own limits; --reps 0: build only, dispatches and peak memory;
+      --verbose also prints the rung of each conv); ${TUNE_HELP}`,
   'bench-compare': `bench-compare [--filter TEXT] [--reps N] [--batch N] [--step-batches 16,64|none] [--out FILE] [--verbose]
       our kernels vs @tensorflow/tfjs-backend-webgpu in one page: every WRN-28-2 conv (fwd, input and weight grad),
       classifier matmul, batch norm, softmax CE at batch N (default 64), and whole WRN-28-2 training steps at the step
       batches (default 16,64; minutes per tfjs step); reps default 3`,
-  'bench-gpu': `bench-gpu [--out-dir DIR] [--dry-run] [--budget-s N] [--verbose]
+  'bench-gpu': `bench-gpu [--out-dir DIR] [--dry-run] [--budget-s N] [--verbose] [--tune off|cached|fresh]
       the one command for a machine with a real GPU (bench/README.md): Chromium with Vulkan flags, the adapter named
       (a SwiftShader/fallback adapter is said plainly and scales the work down, as --dry-run does), then the conv
       ladder, a WRN-28-2 B=64 training step and bench-compare's ops, each within a share of N seconds (default 450);
-      writes DIR/gpu-<adapter>-<date>.json and .md (DIR default bench/results)`,
+      writes DIR/gpu-<adapter>-<date>.json and .md (DIR default bench/results); --tune (default fresh): the step part
+      times the step's conv rungs first and writes the tune cache (off: the fixed rule; cached: the cache's choices)`,
   step: `step --config C.json --checkpoint IN.safetensors --batch B.safetensors --out OUT.safetensors [--outputs FILE] [--gpu MODE] [--verbose]
       one training step from files (see docs/CONFIG.md); everything is validated before the browser starts. --out is
       the new checkpoint (a valid --checkpoint for the next step); --outputs (default OUT.outputs.safetensors) the
       step's losses, logits, pseudo-labels and gradients`,
-  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--gpu MODE] [--verbose] | --resume DIR [--gpu MODE] [--verbose]
+  train: `train --config PRESET|FILE [--set key=value]... [--out-dir DIR] [--gpu MODE] [--verbose] ${TUNE_USAGE} | --resume DIR [--gpu MODE] [--verbose]
       a training run (presets: fashion-mnist-lt, cifar10-lt-*, cifar100-lt-n150); --set overrides one config key
       (value parsed as JSON, else a string). Ctrl-C / SIGTERM stop it at the next step with a checkpoint.
       --gpu auto (default): a hardware adapter (Chromium's Vulkan flags) when the machine shows a GPU, else Chromium's
-      default (SwiftShader on headless Linux, said at start); require: fail without a hardware adapter; off: the default`,
+      default (SwiftShader on headless Linux, said at start); require: fail without a hardware adapter; off: the default.
+      Prints the rung of each conv at the start; a resumed run reuses the rungs its checkpoint stored. ${TUNE_HELP}`,
   convert: CONVERT_USAGE,
   report: `report RUN_DIR [RUN_DIR ...] [--out FILE]
       one self-contained HTML file (inline SVG charts, no scripts, no network) comparing training runs: final table
@@ -103,7 +108,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'bench-step': {
-      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool', gpu: 'string' });
+      const f = parseFlags(rest, { config: 'string', reps: 'number', out: 'string', verbose: 'bool', gpu: 'string', tune: 'string', 'tune-cache': 'string', 'tune-budget-s': 'number' });
+      const tune = tuneRequestFromFlags(f);
       const c = (f.config as string | undefined)?.trim();
       await runStepBench(ROOT, {
         configs: !c ? [] : c === 'all' ? STEP_BENCH_CASES.filter((x) => !x.limits).map((x) => x.name) : c.split(',').map((x) => x.trim()).filter(Boolean),
@@ -111,6 +117,7 @@ async function main(argv: string[]): Promise<void> {
         out: (f.out as string | undefined) ?? resolve(ROOT, 'bench/results/step-latest.json'),
         verbose: !!f.verbose,
         gpu: parseGpuMode(f.gpu, 'bench-step'),
+        tune,
       });
       return;
     }
@@ -127,7 +134,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'bench-gpu': {
-      const f = parseFlags(rest, { 'out-dir': 'string', 'dry-run': 'bool', 'budget-s': 'number', verbose: 'bool' });
+      const f = parseFlags(rest, { 'out-dir': 'string', 'dry-run': 'bool', 'budget-s': 'number', verbose: 'bool', tune: 'string' });
+      const tune = f.tune === undefined ? 'fresh' : parseTuneMode(f.tune, '--tune');
       // Imported here, not at the top: it pulls in every bench case, which no other command needs.
       const { runBenchGpu } = await import('./bench-gpu.js');
       await runBenchGpu(ROOT, {
@@ -135,6 +143,7 @@ async function main(argv: string[]): Promise<void> {
         dryRun: !!f['dry-run'],
         budgetS: (f['budget-s'] as number | undefined) ?? 450,
         verbose: !!f.verbose,
+        tune,
         command: ['daso', 'bench-gpu', ...rest].join(' '),
       });
       return;
@@ -159,10 +168,10 @@ async function main(argv: string[]): Promise<void> {
         }
         else rest2.push(rest[i]);
       }
-      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string', gpu: 'string' });
+      const f = parseFlags(rest2, { config: 'string', 'out-dir': 'string', resume: 'string', verbose: 'bool', set: 'string', gpu: 'string', tune: 'string', 'tune-cache': 'string', 'tune-budget-s': 'number' });
       await runTrain(ROOT, {
         config: f.config as string | undefined, set: sets, outDir: f['out-dir'] as string | undefined, resume: f.resume as string | undefined,
-        verbose: !!f.verbose, gpu: parseGpuMode(f.gpu, 'train'),
+        verbose: !!f.verbose, gpu: parseGpuMode(f.gpu, 'train'), tune: f,
       });
       return;
     }

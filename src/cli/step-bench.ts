@@ -5,6 +5,8 @@
 import { launchOnAdapter, type GpuMode } from './gpu-choice.js';
 import { writeAtomic } from './files.js';
 import { startServer } from './server.js';
+import { saveTuneEntries } from './tune-file.js';
+import type { TuneRequest } from '../tune/prepare.js';
 import type { StepBenchCase, StepBenchRow } from '../harness/step-bench.js';
 import { DEFAULT_STEP_CONFIG, type Algorithm, type StepConfig } from '../train/config.js';
 import { PRESETS } from '../train/presets.js';
@@ -19,6 +21,8 @@ export interface StepBenchOptions {
   verbose: boolean;
   /** Which adapter (cli/gpu-choice.ts); default auto. */
   gpu?: GpuMode;
+  /** --tune: the page's request (mode, cache content, budget) and the cache file fresh entries are merged into. */
+  tune?: { request: TuneRequest; path: string };
 }
 
 function stepConfig(base: StepConfig, algorithm: Algorithm, model?: WrnConfig): StepConfig {
@@ -127,8 +131,8 @@ export async function runStepBench(root: string, o: StepBenchOptions): Promise<S
       let res: { ok: true; row: StepBenchRow } | { ok: false; error: string };
       try {
         res = (await page.evaluate(
-          (cs, reps, verbose) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps, verbose }),
-          c as never, o.reps, o.verbose,
+          (cs, reps, verbose, tune) => (window as unknown as { daso: { benchStep: (x: unknown) => Promise<unknown> } }).daso.benchStep({ case: cs, reps, verbose, tune }),
+          c as never, o.reps, o.verbose, (o.tune?.request ?? { mode: 'off' }) as never,
         )) as typeof res;
       } catch (e) {
         res = { ok: false, error: `the page failed: ${(e as Error).message ?? String(e)}` };
@@ -141,6 +145,11 @@ export async function runStepBench(root: string, o: StepBenchOptions): Promise<S
         continue;
       }
       rows.push(res.row);
+      const tn = res.row.tune;
+      process.stdout.write(`tune ${tn.mode}: ${Object.keys(tn.table).length} conv kernel choice(s) applied` +
+        (tn.mode === 'fresh' ? `, tuning ${(tn.tuneMs / 1000).toFixed(1)} s (not in the step times), ${tn.notReached.length} left to the rule by the budget` : '') + '\n');
+      if (tn.mode === 'fresh' && o.tune) process.stdout.write(`tune cache: ${saveTuneEntries(o.tune.path, tn)} entries written to ${o.tune.path}\n`);
+      if (o.verbose) process.stdout.write(`${tn.convs.join('\n')}\n`);
       process.stdout.write(`${stepKernelTable(res.row)}\n\n`);
       save();
     }

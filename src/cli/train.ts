@@ -18,6 +18,7 @@ import { browserGone, chromiumPath } from './browser.js';
 import { launchOnAdapter, type GpuMode } from './gpu-choice.js';
 import { handleStopGracefully, StoppedBySignal, stopSignal, throwIfStopped, signalExitCode } from './lifecycle.js';
 import { startServer } from './server.js';
+import { saveTuneEntries, tuneRequestFromFlags, type TuneFlags } from './tune-file.js';
 
 export interface TrainOptions {
   config?: string;
@@ -27,6 +28,8 @@ export interface TrainOptions {
   verbose?: boolean;
   /** Which adapter (cli/gpu-choice.ts); default auto. */
   gpu?: GpuMode;
+  /** --tune flags (validated here, before anything is written). */
+  tune?: TuneFlags;
 }
 
 /** A preset name or a JSON file; `--set a.b=value` overrides (value parsed as JSON, else taken as a string). */
@@ -138,6 +141,8 @@ function truncateMetrics(file: string, step: number): number {
 
 export async function runTrain(root: string, o: TrainOptions): Promise<void> {
   handleStopGracefully();
+  // A resumed run reuses the conv choices its checkpoint stored (the page ignores the mode then).
+  const tune = tuneRequestFromFlags(o.tune ?? {});
   let config: TrainConfig;
   let resumeBytes: Uint8Array | null = null;
   let runDir: string;
@@ -228,9 +233,16 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
       switch (e.type) {
         case 'start':
           // Once per run folder: a resumed run's file stays equal to an uninterrupted run's.
-          if (!existsSync(metrics) || statSync(metrics).size === 0) appendLine(metrics, JSON.stringify({ kind: 'start', format: METRICS_FORMAT, step: e.startStep, algorithm: config.algorithm, split: e.split } satisfies StartRecord));
+          if (!existsSync(metrics) || statSync(metrics).size === 0) {
+            appendLine(metrics, JSON.stringify({
+              kind: 'start', format: METRICS_FORMAT, step: e.startStep, algorithm: config.algorithm, split: e.split, tune: e.tune.mode, conv_choices: e.convChoices,
+            } satisfies StartRecord));
+          }
           process.stdout.write(`labeled per class ${e.split.labeled.join(' ')}\nunlabeled per class ${e.split.unlabeled.join(' ')}\n` +
             `${e.params} parameters, ${e.dispatches} dispatches per step in one submission, starting at step ${e.startStep}\n`);
+          process.stdout.write(`conv rungs (--tune ${e.tune.mode}${e.tune.mode === 'resumed' ? ': the choices stored in the checkpoint' : ''}` +
+            `${e.tune.mode === 'fresh' ? `, tuned in ${(e.tune.tuneMs / 1000).toFixed(1)} s, ${e.tune.notReached.length} left to the rule by the budget` : ''}):\n${e.convs.join('\n')}\n`);
+          if (e.tune.mode === 'fresh') process.stdout.write(`tune cache: ${saveTuneEntries(tune.path, e.tune)} entries written to ${tune.path}\n`);
           break;
         case 'progress':
           process.stdout.write(`step ${e.step}/${config.max_iter} | loss ${e.loss.toFixed(4)} (cls ${e.loss_cls.toFixed(4)} u ${e.loss_u.toFixed(4)} ` +
@@ -275,7 +287,7 @@ export async function runTrain(root: string, o: TrainOptions): Promise<void> {
           const w = window as unknown as { daso: { train: (r: unknown) => Promise<unknown> }; dasoFinished: (r: unknown) => void };
           void w.daso.train(req).then((r) => w.dasoFinished(r));
         },
-        { config, train: trainRef, test: testRef, resumeUrl: resumeBytes ? server.io.url('resume') : null, ioBase: server.io.url('') } as never,
+        { config, train: trainRef, test: testRef, resumeUrl: resumeBytes ? server.io.url('resume') : null, ioBase: server.io.url(''), tune: tune.request } as never,
       );
       if (stopSignal.aborted) onStop();
       const res = await Promise.race([finished, crashed, browserGone(chromium.browser)]);

@@ -5,10 +5,14 @@ import { acquireGpu, type AcquireOptions, type AdapterReport, type GpuContext } 
 import type { Dispatch } from './kernel.js';
 import { PipelineCache } from './kernel.js';
 import { MemoryPool, readTensor, type BufferLimits, type DType, type Tensor } from './tensor.js';
+import { ConvChoices } from '../tune/choices.js';
 
 export class Runtime {
   readonly pool: MemoryPool;
   readonly pipelines: PipelineCache;
+  /** The conv rungs steps built on this runtime use (src/tune: the autotuner's choices; empty: the fixed rule).
+   * Replace it before building a step; the graph op records into it what each conv got. */
+  convChoices = new ConvChoices();
 
   /** `pipelines`: a cache shared with other runtimes on this device (compiling a training step's pipelines takes
    * seconds, and a second trainer on the same device needs the same ones). `opts.limits`: tighter buffer limits than

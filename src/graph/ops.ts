@@ -4,7 +4,7 @@
 import { batchnormBackward, batchnormForwardEval, batchnormForwardTrain, batchnormScratchShape } from '../kernels/batchnorm.js';
 import { batchnormLreluBackward, batchnormLreluCoefShape, batchnormLreluForwardEval, batchnormLreluForwardTrain } from '../kernels/batchnorm-lrelu.js';
 import {
-  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightRule, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
+  conv2dBackwardInputPacked, conv2dBackwardWeight, conv2dBackwardWeightDyShape, conv2dBackwardWeightScratchShape, conv2dForwardPacked, conv2dOutputSize,
   conv2dPackedBackwardInputShape, conv2dPackedForwardShape,
 } from '../kernels/conv2d.js';
 import { cosineSimilarityBackward, cosineSimilarityForward } from '../kernels/cosine.js';
@@ -12,35 +12,43 @@ import { add, axpy, copy, fill, leakyReluBackward, leakyReluForward } from '../k
 import { matmul } from '../kernels/matmul.js';
 import { globalAvgPoolBackward, globalAvgPoolForward } from '../kernels/pool.js';
 import type { Dispatch } from '../gpu/kernel.js';
+import { ruleOpts } from '../tune/candidates.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Tape, Var } from './tape.js';
 
 export function conv2d(tape: Tape, x: Var, w: Var, stride: number, pad: number, label: string): Var {
-  const [N, , H, W] = x.shape;
+  const [N, C, H, W] = x.shape;
   const [K, , R] = w.shape;
   const [OH, OW] = conv2dOutputSize(H, W, R, { stride, pad });
   const y = tape.output([N, K, OH, OW], label, [x, w]);
+  // Each kernel's rung: the runtime's conv choices (the autotuner's, src/tune), the fixed rule on a miss.
+  const choices = tape.rt.convChoices;
+  const shape = { N, C, H, W, K, R, stride, pad };
   // The packed weight copies (vec4 loads in v2/v3) are step temporaries: packed right before their conv, so they
   // always see the weights of this step; released at once, the pool hands the memory to later allocations.
   const packed = tape.rt.tensor(conv2dPackedForwardShape(w.shape), 'f32', `${label}.wpack`);
-  const forward = conv2dForwardPacked(x.t, w.t, packed, y.t, { stride, pad });
+  const forward = conv2dForwardPacked(x.t, w.t, packed, y.t, { ...choices.opts('forward', shape), stride, pad });
+  choices.record(label, 'forward', shape, forward);
   packed.release();
   tape.record(forward, () => {
     const dy = tape.gradOf(y);
     if (!dy) return;
     tape.accumulate(w, (out, acc) => {
       const scratch = tape.rt.tensor(conv2dBackwardWeightScratchShape(x.shape, y.shape, R), 'f32', `${label}.wgrad.partials`);
-      // The transposed dy only where the rule picks v3 (v4 / v5 read dy as it is).
-      const version = conv2dBackwardWeightRule({ R, stride, pad, W, OW });
-      const dyT = version === 3 ? tape.rt.tensor(conv2dBackwardWeightDyShape(y.shape), 'f32', `${label}.wgrad.dyT`) : undefined;
-      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { stride, pad, beta: acc ? 1 : 0, version, dyT });
+      // The rung: the autotuner's choice, else the rule (src/tune/candidates.ts ruleOpts). The transposed dy only for v3
+      // (v4 / v5 read dy as it is; a temporary the pool reuses at once).
+      const opts = choices.opts('weight', shape) ?? ruleOpts('weight', shape);
+      const dyT = (opts.version ?? 3) === 3 ? tape.rt.tensor(conv2dBackwardWeightDyShape(y.shape), 'f32', `${label}.wgrad.dyT`) : undefined;
+      const ds = conv2dBackwardWeight(x.t, dy, out, scratch, { ...opts, stride, pad, beta: acc ? 1 : 0, dyT });
+      choices.record(label, 'weight', shape, ds);
       scratch.release();
       dyT?.release();
       return ds;
     }, true);
     tape.accumulate(x, (out, acc) => {
       const pk = tape.rt.tensor(conv2dPackedBackwardInputShape(w.shape), 'f32', `${label}.wpack.dgrad`);
-      const ds = conv2dBackwardInputPacked(dy, w.t, pk, out, { stride, pad, beta: acc ? 1 : 0 });
+      const ds = conv2dBackwardInputPacked(dy, w.t, pk, out, { ...choices.opts('input', shape), stride, pad, beta: acc ? 1 : 0 });
+      choices.record(label, 'input', shape, ds);
       pk.release();
       return ds;
     }, true);

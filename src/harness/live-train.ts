@@ -18,6 +18,7 @@ import { loadFashionMnist } from './batch-grid.js';
 import { LivePanel } from '../viz/live-panel.js';
 import type { FeatureSet } from '../viz/embedding-chart.js';
 import { METRICS_FORMAT } from '../train/metrics-record.js';
+import { pageTuneRequest } from '../tune/page-store.js';
 
 /** The latest checkpoint of the page's run, as the download button would save it. */
 export interface LiveCheckpoint {
@@ -310,6 +311,8 @@ export function wireLiveTrain(rt: Runtime): LiveTrain {
           features = { features: t.features.data as Float32Array, n, d, labels: Array.from(t.labels.data as BigInt64Array, Number), pred: Array.from(t.pred.data as BigInt64Array, Number) };
         },
         signal: ac.signal,
+        // The conv rungs this browser's adapter was tuned to (localStorage), the rule where none were stored.
+        tune: pageTuneRequest('cached'),
       }, from?.tensors ?? null, from?.metadata ?? null);
     } catch (e) {
       setStatus('error', `failed: ${(e as Error).message ?? String(e)}`);

@@ -13,6 +13,8 @@ import type { StepConfig } from '../train/config.js';
 import { TrainState } from '../train/model-state.js';
 import { normal, rngFromSeed } from '../train/random.js';
 import { FUSE_BN_LRELU } from '../nn/wrn.js';
+import { convUseLines } from '../tune/choices.js';
+import { prepareConvChoices, type TuneOutcome, type TuneRequest } from '../tune/prepare.js';
 
 export interface StepBenchCase {
   name: string;
@@ -76,6 +78,9 @@ export interface StepBenchRow {
   timings: { kernel: string; shape: string; gpuMs: number }[];
   loss: number;
   adapter: string;
+  /** The conv rungs (--tune): the mode, tuning time (not in the step times), the new cache entries, and one line
+   * per conv saying which rung each of its kernels runs. */
+  tune: TuneOutcome & { convs: string[] };
   /** Run with reps 0: the step was built (dispatches, peak memory) but not run; times are NaN (null in JSON). */
   buildOnly?: boolean;
 }
@@ -86,7 +91,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: number; seed?: number; log?: (s: string) => void }): Promise<StepBenchRow> {
+export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: number; seed?: number; log?: (s: string) => void; tune?: TuneRequest }): Promise<StepBenchRow> {
   const log = opts.log ?? (() => undefined);
   // reps 0: build only (dispatches and peak memory are known once the step is recorded; no step is run).
   const buildOnly = Math.floor(opts.reps) === 0;
@@ -105,6 +110,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
     const seed = opts.seed ?? 0;
     // Built before the state is written: a tensor over an adapter limit then fails the case before anything at all
     // is sent to the queue (the build reads no values).
+    const tune = await prepareConvChoices(crt, opts.tune ?? { mode: 'off' }, async () => (await buildSslStep(st, cfg, c.B, Bu, daso)).dispose(), log);
     const tb = performance.now();
     FUSE_BN_LRELU.on = !c.unfusedBnLrelu;
     try {
@@ -113,6 +119,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
       FUSE_BN_LRELU.on = true;
     }
     const buildMs = performance.now() - tb;
+    const convs = convUseLines(crt.convChoices.used);
     st.initialise(seed);
     daso?.reset();
     if (daso) crt.pool.write(daso.plHist, new Int32Array(K).fill(Math.max(1, Math.round((Bu * cfg.daso.pl_update_period) / K))));
@@ -198,7 +205,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
       imagesInclEmaPerSec: imagesInclEma / (wallMsMedian / 1e3),
       peakAllocatedBytes: mem.peakAllocatedBytes,
       peakInUseBytes: mem.peakInUseBytes,
-      gpuMsSum, profileWallMs, kernels, timings: timingList, loss, adapter,
+      gpuMsSum, profileWallMs, kernels, timings: timingList, loss, adapter, tune: { ...tune, convs },
     };
   } finally {
     step?.dispose();

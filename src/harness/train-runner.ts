@@ -5,6 +5,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 import { parseTrainConfig } from '../train/train-config.js';
 import { train, type TrainEvent } from '../train/trainer.js';
+import type { TuneRequest } from '../tune/prepare.js';
 
 export interface DatasetRef {
   name: string;
@@ -24,6 +25,8 @@ export interface TrainRequest {
   resumeUrl: string | null;
   /** The server's /io/<token>/ prefix: checkpoints are PUT to `${ioBase}<name>`, liveness probed at `${ioBase}alive`. */
   ioBase: string;
+  /** --tune: mode, the cache file's content, budget (src/tune/prepare.ts); absent: the rule. */
+  tune?: TuneRequest;
 }
 
 /** How often the page checks that the Node process behind the server is still there. */
@@ -101,5 +104,6 @@ async function trainWith(rt: Runtime, c: ReturnType<typeof parseTrainConfig>, re
       await w.dasoFeatures(path);
     },
     signal,
+    tune: req.tune,
   }, resume, meta);
 }

@@ -340,10 +340,11 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, o: Conv2d
 
 /** v4 (default), v3 or v2: [pack the weights, input gradient] (two dispatches); `packed` has
  * conv2dPackedBackwardInputShape(w.shape). v3: stride-1 convs with pad <= R-1 run as the forward v3 kernel with
- * flipped weights; v4: the same with the forward v4 kernel where it applies (3x3 pad 1, W % 4 == 0); v5: the same
- * with the forward v5 workgroup-tile kernel (for GPUs; `gemmTile` as in conv2dForwardPacked); others v2. */
+ * flipped weights (block from the tile table unless `tile` is given: the autotuner's choice); v4: the same with the
+ * forward v4 kernel where it applies (3x3 pad 1, W % 4 == 0); v5: the same with the forward v5 workgroup-tile kernel
+ * (for GPUs; `gemmTile` as in conv2dForwardPacked); others v2. */
 export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor, dx: Tensor,
-  o: Conv2dOptions & { version?: 2 | 3 | 4 | 5; rowTile?: RowTile; gemmTile?: GemmTile }): Dispatch[] {
+  o: Conv2dOptions & { version?: 2 | 3 | 4 | 5; tile?: ForwardTile; rowTile?: RowTile; gemmTile?: GemmTile }): Dispatch[] {
   const k = 'conv2d_backward_input';
   expectRank(k, 'dx', dx, 4, 'f32');
   expectRank(k, 'dy', dy, 4, 'f32');
@@ -363,7 +364,7 @@ export function conv2dBackwardInputPacked(dy: Tensor, w: Tensor, packed: Tensor,
       f.rowTile = o.rowTile ?? ROW_TILE;
       return [pack, makeDispatch(conv2dBackwardInputV4Kernel, f, { xv: dy, wp: packed, y: dx }, `${describe(p)} (as forward, row vectors ${f.rowTile})`)];
     }
-    f.tile = forwardTile(f);
+    f.tile = o.tile ?? forwardTile(f);
     return [pack, makeDispatch(conv2dBackwardInputV3Kernel, f, { x: dy, wp: packed, y: dx }, `${describe(p)} (as forward ${f.tile})`)];
   }
   return [

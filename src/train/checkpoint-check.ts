@@ -93,7 +93,7 @@ export function validateCheckpoint(tensors: Record<string, StTensor>, metadata: 
   }
 }
 
-const META_KEYS = ['config', 'feed', 'history', 'format', 'pl_pending'];
+const META_KEYS = ['config', 'feed', 'history', 'format', 'pl_pending', 'conv_choices'];
 
 function parseJson(meta: Record<string, string>, key: string, problems: string[]): unknown {
   try {
@@ -171,6 +171,15 @@ export function checkTrainingMetadata(meta: Record<string, string> | null): stri
   if (meta.pl_pending !== undefined) {
     const p = parseJson(meta, 'pl_pending', problems) as Record<string, unknown> | undefined;
     if (p !== undefined) problems.push(...plPendingProblems(p, meta));
+  }
+  if (meta.conv_choices !== undefined) {
+    // The conv rungs the run used (src/tune/choices.ts usedTable): a resume reuses them. Names are not checked
+    // against the ladder here: one it no longer offers falls back to the rule when the step is built.
+    const c = parseJson(meta, 'conv_choices', problems);
+    if (c !== undefined && (typeof c !== 'object' || c === null || Array.isArray(c) ||
+      !Object.entries(c).every(([k, v]) => /^(forward|input|weight):\d+(,\d+){7}$/.test(k) && typeof v === 'string'))) {
+      problems.push(`metadata 'conv_choices' is not an object of conv key (direction:N,C,H,W,K,R,stride,pad) -> rung name`);
+    }
   }
   return problems;
 }

@@ -76,6 +76,10 @@ export interface StartRecord {
   algorithm: string;
   /** Images per class: labeled, unlabeled ([] when the unlabeled labels are unknown), validation. */
   split: { labeled: number[]; unlabeled: number[]; valid: number[] };
+  /** The conv rungs the step runs: how they were chosen (--tune off|cached|fresh, or resumed) and conv key
+   * (direction:N,C,H,W,K,R,stride,pad) -> rung. Absent in runs made before the autotuner. */
+  tune?: string;
+  conv_choices?: Record<string, string>;
 }
 
 export type MetricsRecord = StartRecord | LogRecord | EvalRecordV2;

@@ -11,7 +11,9 @@ import { CIFAR10_NORM, CIFAR100_NORM, FASHION_MNIST_NORM, type Normalisation } f
 import type { StTensor } from '../nn/safetensors.js';
 import { DasoState } from '../ssl/daso-state.js';
 import { addCounts, confusionRows, PlCounter, windowRecord } from '../ssl/pl-stats.js';
-import { buildSslStep, switches, type SslStep } from '../ssl/ssl-step.js';
+import { buildSslStep, switches, type SslStep, type StepExtras } from '../ssl/ssl-step.js';
+import { convUseLines } from '../tune/choices.js';
+import { prepareConvChoices, type TuneOutcome, type TuneRequest } from '../tune/prepare.js';
 import { plConfusionRef } from '../kernels/pl-stats.ref.js';
 import { featuresTensors } from './features-file.js';
 import { exportCheckpoint, loadCheckpoint } from './checkpoint.js';
@@ -24,7 +26,10 @@ import { TrainState } from './model-state.js';
 import type { TrainConfig } from './train-config.js';
 
 export type TrainEvent =
-  | { type: 'start'; split: { labeled: number[]; unlabeled: number[]; valid: number[] }; dispatches: number; params: number; startStep: number }
+  | { type: 'start'; split: { labeled: number[]; unlabeled: number[]; valid: number[] }; dispatches: number; params: number; startStep: number;
+      /** The conv rungs: the tune outcome (mode, new cache entries), key -> rung of every conv kernel of the step
+       * (stored in checkpoints, reused on resume), one line per conv. */
+      tune: TuneOutcome; convChoices: Record<string, string>; convs: string[] }
   /** At each log step; `pl`: the pseudo-label statistics of the steps since the previous log step (metrics-record.ts). */
   | { type: 'progress'; step: number; loss: number; loss_cls: number; loss_u: number; loss_align: number; mask_ratio: number; steps_per_s: number; eta_s: number; daso_active: boolean; pl: PseudoLabelWindow | null }
   | { type: 'eval'; record: EvalRecord }
@@ -68,6 +73,8 @@ export interface TrainHooks {
    * emits `stopped` and returns. The page only sees the abort when it next awaits (the first step, log steps,
    * evaluations, checkpoints): steps already submitted to the GPU finish first. */
   signal?: AbortSignal;
+  /** The conv rungs (src/tune/prepare.ts); absent: the fixed rule. A resumed checkpoint's stored choices win. */
+  tune?: TuneRequest;
   /** Stop as `signal` does once this many steps are done (the library's `run({ steps })`), if before max_iter. */
   stopAfter?: number;
 }
@@ -156,10 +163,18 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     daso?.reset();
   }
   const logitAdjust = c.train.logit_adjust ? Float32Array.from(logPrior, (l) => c.train.logit_adjust_tau * l) : undefined;
-  const step: SslStep = await buildSslStep(st, c, B, Bu, daso, { prelude: (io) => feed.prelude(io), logitAdjust, plCounter: plCounter ?? undefined });
+  const extras = { prelude: (io: Parameters<NonNullable<StepExtras['prelude']>>[0]) => feed.prelude(io), logitAdjust, plCounter: plCounter ?? undefined };
+  // The conv rungs are chosen before the step is recorded (fresh: one build with the rule collects the conv shapes).
+  // A resumed run reuses the choices its checkpoint stored: other rungs sum in other orders, and a resumed run must
+  // equal the uninterrupted one bit for bit.
+  const fixed = resumeMeta?.conv_choices ? (JSON.parse(resumeMeta.conv_choices) as Record<string, string>) : null;
+  const tune = await prepareConvChoices(rt, { ...(hooks.tune ?? { mode: 'off' }), fixed }, async () => (await buildSslStep(st, c, B, Bu, daso)).dispose());
+  const step: SslStep = await buildSslStep(st, c, B, Bu, daso, extras);
+  const convChoices = rt.convChoices.usedTable();
+  const convs = convUseLines(rt.convChoices.used);
   const evaluator = await Evaluator.create(rt, st, c.eval.batch_size, norm);
   hooks.emit({
-    type: 'start', dispatches: step.dispatches, params: st.paramLayout.count, startStep: st.step,
+    type: 'start', dispatches: step.dispatches, params: st.paramLayout.count, startStep: st.step, tune, convChoices, convs,
     split: { labeled: split.labeledCounts, unlabeled: split.unlabeledCounts, valid: split.validCounts },
   });
 
@@ -203,6 +218,7 @@ export async function train(rt: Runtime, c: TrainConfig, data: TrainData, hooks:
     const tensors = { ...(await exportCheckpoint(st)), ...(daso ? await daso.export() : {}) };
     const meta = {
       config: JSON.stringify(c), feed: JSON.stringify(feed.getState()), history: JSON.stringify(history), format: 'daso-webgpu/1',
+      conv_choices: JSON.stringify(convChoices),
       pl_pending: JSON.stringify({ eval: Array.from(plEval), log: Array.from(pendingLog ?? new Int32Array(2 * K * K)), log_first_step: logFirst }),
     };
     await hooks.saveCheckpoint(tensors, meta, 'checkpoint');

@@ -5,6 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// The CLI reads the user's tune cache (~/.cache/daso-webgpu/tune.json) by default: tests must not see it (their
+// choices would depend on what the person ran before), so every child gets a private one unless a test sets its own
+// (vitest.config.ts sets one for every test file; this covers the helper used on its own).
+if (!process.env.DASO_TUNE_CACHE) process.env.DASO_TUNE_CACHE = join(mkdtempSync(join(tmpdir(), 'daso-tune-')), 'tune.json');
+
 /** A tiny DASO run (WRN-10-1 on 3 classes of 8x8 synthetic images): a step takes a fraction of a second here. */
 export function tinyConfig(over: { max_iter?: number; train?: Record<string, number> } = {}) {
   return {
