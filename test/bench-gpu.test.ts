@@ -14,6 +14,11 @@ describe('bench-gpu helpers', () => {
     expect(rungs).toHaveLength(30); // 10 WRN-28-2 convs x forward / input grad / weight grad
     expect(rungs).toContain('conv2d_forward.v4 N=64 32->32 32x32->32x32 k3 s1 p1 (stage1)');
     expect(rungs).toContain('conv2d_forward.v3 N=64 32->64 32x32->16x16 k1 s2 p0 (stage2 shortcut)');
+    // The weight gradient's rule: v5 on 3x3 stride-1 with rows >= 32, v4 on the other vector shapes.
+    expect(rungs).toContain('conv2d_backward_weight.v5 N=64 32->32 32x32->32x32 k3 s1 p1 (stage1)');
+    expect(rungs).toContain('conv2d_backward_weight.v4 N=64 128->128 8x8->8x8 k3 s1 p1 (stage3)');
+    expect(rungs).toContain('conv2d_backward_weight.v4 N=64 32->64 32x32->16x16 k1 s2 p0 (stage2 shortcut)');
+    expect(rungs.some((n) => /\.v5 /.test(n) && !n.startsWith('conv2d_backward_weight'))).toBe(false); // GPU tiles: not the rule
     expect(rungs.every((n) => !/\.v\d+-/.test(n))).toBe(true);
     expect(stepConvLowerBoundMs([])).toBeNull();
     expect(adapterSlug('NVIDIA/Hopper')).toBe('nvidia-hopper');

@@ -19,6 +19,7 @@ import { compareTable, COMPARE_NOTE } from '../../bench/compare/table.js';
 import type { CompareApi, CompareCase, CompareInfo, CompareRow } from '../../bench/compare/types.js';
 import { benchTable, type BenchRow } from '../harness/bench-table.js';
 import type { StepBenchRow } from '../harness/step-bench.js';
+import { conv2dBackwardWeightRule } from '../kernels/conv2d.js';
 import { launchChromium, openHarness, type LaunchedBrowser } from './browser.js';
 import { environment, fallbackHint, GPU_FLAG_SETS, isHardwareAdapter, type GpuEnvironment } from './gpu-choice.js';
 import { writeAtomic } from './files.js';
@@ -111,15 +112,24 @@ export function convCaseNames(): string[] {
   return benchCases.filter((c) => c.kernel.startsWith('conv2d_')).map((c) => `${c.kernel} ${c.shape}`);
 }
 
-/** The rung the training step runs for each conv and direction: the highest plain version (no tile suffix) per
- * kernel family and shape (forward / input grad v4 where it applies, else v3; weight grad v3). */
+/** The rung the training step runs without tuning for each conv and direction: forward / input grad the highest
+ * plain version up to v4 (v5 is the workgroup-tile rung the rule never picks), weight grad conv2dBackwardWeightRule's
+ * version for the shape named in the case (v5 / v4 / v3). Tile or variant suffixes ('.v3-16x8') are never the rule. */
 export function stepRungNames(names: string[]): string[] {
   const best = new Map<string, { v: number; name: string }>();
   for (const n of names) {
     const m = /^(conv2d_\w+)\.v(\d+) (.*)$/.exec(n);
-    if (!m) continue; // a tile or variant suffix ('.v3-16x8', '-noslide'): not what the step runs
+    if (!m) continue;
     const key = `${m[1]} ${m[3]}`;
     const v = Number(m[2]);
+    if (m[1] === 'conv2d_backward_weight') {
+      const g = /(\d+)x(\d+)->(\d+)x(\d+) k(\d+) s(\d+) p(\d+)/.exec(m[3]);
+      if (!g) continue;
+      const [, , W, , OW, R, stride, pad] = g.map(Number);
+      if (v === conv2dBackwardWeightRule({ R, stride, pad, W, OW })) best.set(key, { v, name: n });
+      continue;
+    }
+    if (v > 4) continue;
     if (!best.has(key) || best.get(key)!.v < v) best.set(key, { v, name: n });
   }
   return names.filter((n) => [...best.values()].some((b) => b.name === n));

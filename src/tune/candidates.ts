@@ -31,6 +31,10 @@ export interface RungOpts { forward: ForwardOpts; input: InputOpts; weight: Weig
 export interface Rung<D extends ConvDirection> {
   name: string;
   applies?: (s: ConvShape) => boolean;
+  /** Workgroup-memory tile rungs: offered on hardware adapters only. On SwiftShader (a CPU) they measured 0.05-0.44x
+   * of the rule on every WRN-28-2 shape (bench/README.md), and their 256-thread pipelines take seconds each to
+   * compile, so there they would only spend the tuning budget. */
+  gpuOnly?: boolean;
   opts: RungOpts[D];
 }
 
@@ -51,7 +55,7 @@ export const RUNGS: { [D in ConvDirection]: Rung<D>[] } = {
     { name: 'v4 8x16', applies: rowVectorsApply, opts: { version: 4, rowTile: '8x16' } },
     { name: 'v4 16x16', applies: rowVectorsApply, opts: { version: 4, rowTile: '16x16' } },
     // Workgroup-memory tiles (conv2d-tiled.ts): for GPUs; 0.05-0.44x of v3/v4 on SwiftShader (bench/README.md).
-    { name: 'v5', opts: { version: 5 } },
+    { name: 'v5', gpuOnly: true, opts: { version: 5 } },
   ],
   input: [
     { name: 'v2', opts: { version: 2 } },
@@ -59,7 +63,7 @@ export const RUNGS: { [D in ConvDirection]: Rung<D>[] } = {
     { name: 'v3 8x16', applies: stride1, opts: { version: 3, tile: '8x16' } },
     { name: 'v4 8x16', applies: inputRowVectors, opts: { version: 4, rowTile: '8x16' } },
     { name: 'v4 16x16', applies: inputRowVectors, opts: { version: 4, rowTile: '16x16' } },
-    { name: 'v5', applies: stride1, opts: { version: 5 } },
+    { name: 'v5', applies: stride1, gpuOnly: true, opts: { version: 5 } },
   ],
   weight: [
     { name: 'v1', opts: { version: 1 } },
@@ -79,9 +83,9 @@ export function ruleOpts<D extends ConvDirection>(dir: D, s: ConvShape): RungOpt
   return { version: conv2dBackwardWeightRule({ R: s.R, stride: s.stride, pad: s.pad, W: s.W, OW: outW(s) }) } as RungOpts[D];
 }
 
-/** The rungs offered for one conv. */
-export function rungsFor<D extends ConvDirection>(dir: D, s: ConvShape): Rung<D>[] {
-  return (RUNGS[dir] as Rung<D>[]).filter((r) => !r.applies || r.applies(s));
+/** The rungs offered for one conv (`hardware: false`, a fallback adapter: without the gpuOnly rungs). */
+export function rungsFor<D extends ConvDirection>(dir: D, s: ConvShape, o: { hardware?: boolean } = {}): Rung<D>[] {
+  return (RUNGS[dir] as Rung<D>[]).filter((r) => (!r.applies || r.applies(s)) && !(r.gpuOnly && o.hardware === false));
 }
 
 export function findRung<D extends ConvDirection>(dir: D, s: ConvShape, name: string): Rung<D> | undefined {

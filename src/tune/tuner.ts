@@ -100,7 +100,7 @@ export async function tuneConvs(rt: Runtime, keys: readonly string[], o: TuneOpt
       // Rungs that record the same dispatches (e.g. the rule's own rung) are timed once.
       const bySig = new Map<string, { names: string[]; ds: Dispatch[]; ms: number[] }>();
       bySig.set(signature(ruleDs), { names: [rule], ds: ruleDs, ms: [] });
-      for (const r of rungsFor(c.dir, c.shape)) {
+      for (const r of rungsFor(c.dir, c.shape, { hardware: rt.info ? !rt.info.isFallbackAdapter : undefined })) {
         const ds = launch(c.dir, c.shape, t, r.opts);
         const g = bySig.get(signature(ds));
         if (g) { if (!g.names.includes(r.name)) g.names.push(r.name); } else bySig.set(signature(ds), { names: [r.name], ds, ms: [] });
