@@ -192,7 +192,9 @@ describe('autotuner on a tiny DASO step (page)', () => {
     const t0 = Date.now();
     const some = await buildTiny({ mode: 'fresh', budgetS: 1, reps: 1 });
     // One conv's rungs (compile + warm-up + a round) may finish after the budget runs out, not more.
-    expect(some.tuneMs).toBeLessThan(1000 + 15_000);
+    // (The first conv's pipelines compile in parallel and cannot be cut short: ~20 s for the 7 weight-gradient rungs on
+    // SwiftShader; after that nothing more starts.)
+    expect(some.tuneMs).toBeLessThan(1000 + 35_000);
     expect(Date.now() - t0).toBeLessThan(60_000);
     expect(Object.keys(some.entries).length + some.notReached.length).toBe(Object.keys(fresh.entries).length);
   });

@@ -120,6 +120,9 @@ export async function tuneConvs(rt: Runtime, keys: readonly string[], o: TuneOpt
         groups.push(g);
         lists.push(l);
       }));
+      // Compiling a conv's rungs cannot be cut short (up to ~20 s for the 7 weight-gradient rungs on SwiftShader): when
+      // it used up the budget, nothing is timed and the conv keeps the rule.
+      if (elapsed() >= o.budgetMs) { notReached.push(c.key); continue; }
       for (const l of lists) await l.run(); // warm-up
       let complete = true;
       const live = groups.map((_, i) => i);
