@@ -51,6 +51,7 @@ describe('daso bench-gpu --dry-run (CLI)', () => {
     for (const [name, part] of Object.entries(j.parts)) {
       expect(['done', 'partial', 'skipped', 'error'], name).toContain(part.status);
       if (part.status !== 'done') expect(part.reason, name).toBeTruthy();
+      else expect(part.reason, name).toBeNull(); // a reason exactly when a part did not finish
       for (const s of part.skipped) expect(s.reason, `${name}: ${s.case}`).toMatch(/\S/);
     }
     // The scaled-down run never runs the DASO step, so the step part is never 'done' and must say why (this makes
