@@ -64,6 +64,27 @@ export interface BatchNormState {
   runningVar: Tensor;
 }
 
+/** The backward set-up both BN ops share: one kernel (`kernel`) produces dx, dgamma and dbeta together. WRN uses every
+ * BN parameter once, so dgamma/dbeta are written directly; dx goes through the tape (which adds through a temporary
+ * if x already holds a gradient). `y` is the op's output, whose gradient is the kernel's incoming one. */
+function bnBackward(tape: Tape, x: Var, y: Var, bn: BatchNormState, label: string,
+  kernel: (dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor) => Dispatch[]): void {
+  const dy = tape.gradOf(y);
+  if (!dy) return;
+  if (bn.gamma.gradWritten || bn.beta.gradWritten) throw new Error(`${label}: a BatchNorm used twice in one tape is not supported`);
+  const C = x.shape[1];
+  const dg = bn.gamma.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dgamma`);
+  const db = bn.beta.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dbeta`);
+  if (x.requiresGrad) tape.accumulate(x, (out) => kernel(dy, out, dg, db));
+  else {
+    const dx = tape.rt.tensor(x.shape, 'f32', `${label}.unused dx`);
+    tape.emit(...kernel(dy, dx, dg, db));
+    dx.release();
+  }
+  bn.gamma.gradWritten = bn.beta.gradWritten = true;
+  tape.releaseGrad(y);
+}
+
 /** BatchNorm2d. Train mode normalises with batch statistics and updates the running statistics (momentum 0.1). */
 export function batchnorm(tape: Tape, x: Var, bn: BatchNormState, train: boolean, label: string, momentum = 0.1, eps = 1e-5): Var {
   const C = x.shape[1];
@@ -77,29 +98,12 @@ export function batchnorm(tape: Tape, x: Var, bn: BatchNormState, train: boolean
   const scratch = tape.alloc(batchnormScratchShape(x.shape), `${label}.partials`);
   tape.record(
     batchnormForwardTrain(x.t, bn.gamma.t, bn.beta.t, bn.runningMean, bn.runningVar, y.t, saveMean, saveInvStd, scratch, { momentum, eps }),
-    () => {
-      const dy = tape.gradOf(y);
-      if (!dy) return;
-      // One kernel produces dx, dgamma and dbeta together. WRN uses every BN parameter once, so they are written
-      // directly; dx goes through the tape (which adds through a temporary if x already holds a gradient).
-      if (bn.gamma.gradWritten || bn.beta.gradWritten) throw new Error(`${label}: a BatchNorm used twice in one tape is not supported`);
-      const dg = bn.gamma.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dgamma`);
-      const db = bn.beta.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dbeta`);
-      const emitWith = (dx: Tensor): Dispatch[] => {
-        const scratch = tape.rt.tensor(batchnormScratchShape(x.shape), 'f32', `${label}.bwd.partials`);
-        const ds = batchnormBackward(x.t, dy, bn.gamma.t, saveMean, saveInvStd, dx, dg, db, scratch);
-        scratch.release();
-        return ds;
-      };
-      if (x.requiresGrad) tape.accumulate(x, (out) => emitWith(out));
-      else {
-        const dx = tape.rt.tensor(x.shape, 'f32', `${label}.unused dx`);
-        tape.emit(...emitWith(dx));
-        dx.release();
-      }
-      bn.gamma.gradWritten = bn.beta.gradWritten = true;
-      tape.releaseGrad(y);
-    },
+    () => bnBackward(tape, x, y, bn, label, (dy, dx, dg, db) => {
+      const scratch = tape.rt.tensor(batchnormScratchShape(x.shape), 'f32', `${label}.bwd.partials`);
+      const ds = batchnormBackward(x.t, dy, bn.gamma.t, saveMean, saveInvStd, dx, dg, db, scratch);
+      scratch.release();
+      return ds;
+    }),
   );
   return y;
 }
@@ -118,30 +122,14 @@ export function batchnormLeakyRelu(tape: Tape, x: Var, bn: BatchNormState, train
   const scratch = tape.alloc(batchnormScratchShape(x.shape), `${label}.partials`);
   tape.record(
     batchnormLreluForwardTrain(x.t, bn.gamma.t, bn.beta.t, bn.runningMean, bn.runningVar, a.t, saveMean, saveInvStd, scratch, slope, { momentum, eps }),
-    () => {
-      const da = tape.gradOf(a);
-      if (!da) return;
-      // As in batchnorm(): dgamma and dbeta written directly, dx through the tape.
-      if (bn.gamma.gradWritten || bn.beta.gradWritten) throw new Error(`${label}: a BatchNorm used twice in one tape is not supported`);
-      const dg = bn.gamma.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dgamma`);
-      const db = bn.beta.grad ?? tape.rt.tensor([C], 'f32', `${label}.unused dbeta`);
-      const emitWith = (dx: Tensor): Dispatch[] => {
-        const scratch = tape.rt.tensor(batchnormScratchShape(x.shape), 'f32', `${label}.bwd.partials`);
-        const coef = tape.rt.tensor(batchnormLreluCoefShape(C), 'f32', `${label}.bwd.coef`);
-        const ds = batchnormLreluBackward(x.t, a.t, da, bn.gamma.t, saveMean, saveInvStd, dx, dg, db, scratch, coef, slope);
-        scratch.release();
-        coef.release();
-        return ds;
-      };
-      if (x.requiresGrad) tape.accumulate(x, (out) => emitWith(out));
-      else {
-        const dx = tape.rt.tensor(x.shape, 'f32', `${label}.unused dx`);
-        tape.emit(...emitWith(dx));
-        dx.release();
-      }
-      bn.gamma.gradWritten = bn.beta.gradWritten = true;
-      tape.releaseGrad(a);
-    },
+    () => bnBackward(tape, x, a, bn, label, (da, dx, dg, db) => {
+      const scratch = tape.rt.tensor(batchnormScratchShape(x.shape), 'f32', `${label}.bwd.partials`);
+      const coef = tape.rt.tensor(batchnormLreluCoefShape(C), 'f32', `${label}.bwd.coef`);
+      const ds = batchnormLreluBackward(x.t, a.t, da, bn.gamma.t, saveMean, saveInvStd, dx, dg, db, scratch, coef, slope);
+      scratch.release();
+      coef.release();
+      return ds;
+    }),
   );
   return a;
 }
