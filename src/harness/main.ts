@@ -17,7 +17,7 @@ interface Daso {
   runOp(name: string, params: unknown, inputs: Record<string, number[]>): Promise<{ ok: true; outputs: Record<string, number[]> } | { ok: false; error: string }>;
   memory(): ReturnType<Runtime['pool']['report']>;
   bench(opts: { filter?: string; reps: number; verbose?: boolean }): Promise<BenchRow[]>;
-  benchStep(opts: { case: StepBenchCase; reps: number; verbose?: boolean; tune?: TuneRequest }): Promise<{ ok: true; row: StepBenchRow } | { ok: false; error: string }>;
+  benchStep(opts: { case: StepBenchCase; reps: number; verbose?: boolean; tune?: TuneRequest; sharePipelines?: boolean }): Promise<{ ok: true; row: StepBenchRow } | { ok: false; error: string }>;
   step(req: StepRequest): Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
   train(req: TrainRequest): Promise<{ ok: true } | { ok: false; error: string }>;
   stopTrain(reason: string): void;
@@ -78,7 +78,7 @@ window.dasoReady = (async () => {
       bench: (opts) => benchKernels(rt, opts, opts.verbose ? (r) => console.log(`bench ${r.kernel} ${r.shape}: ${r.gpuMs?.toFixed(3)} ms`) : undefined),
       async benchStep(opts) {
         try {
-          return { ok: true, row: await benchStep(rt, opts.case, { reps: opts.reps, tune: opts.tune, log: opts.verbose ? (m) => console.log(`bench-step ${m}`) : undefined }) };
+          return { ok: true, row: await benchStep(rt, opts.case, { reps: opts.reps, tune: opts.tune, sharePipelines: opts.sharePipelines, log: opts.verbose ? (m) => console.log(`bench-step ${m}`) : undefined }) };
         } catch (e) {
           return { ok: false, error: (e as Error).message ?? String(e) };
         }

@@ -3,7 +3,8 @@
 // step with CommandList.timed() (timestamp queries, one compute pass per dispatch), grouped by kernel name.
 //
 // Each case gets its own MemoryPool and pipeline cache (a fresh Runtime on the same device) so that its peak memory
-// is its own. Timed steps run at t = daso.warmup + i, i.e. with DASO active (blending and L_align on, the steady
+// and its compile time are its own; `sharePipelines` reuses the page's compiled pipelines instead (for callers that
+// build many variants of one step and time none of the compiling: the autotuner's tests). Timed steps run at t = daso.warmup + i, i.e. with DASO active (blending and L_align on, the steady
 // state of a run); the pseudo-label histogram is set to uniform counts first, since after reset() it is all zero and
 // the active blend would divide 0 by 0 (a real run refreshes it before the warm-up ends).
 import { Runtime } from '../gpu/runtime.js';
@@ -91,7 +92,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: number; seed?: number; log?: (s: string) => void; tune?: TuneRequest }): Promise<StepBenchRow> {
+export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: number; seed?: number; log?: (s: string) => void; tune?: TuneRequest; sharePipelines?: boolean }): Promise<StepBenchRow> {
   const log = opts.log ?? (() => undefined);
   // reps 0: build only (dispatches and peak memory are known once the step is recorded; no step is run).
   const buildOnly = Math.floor(opts.reps) === 0;
@@ -102,7 +103,7 @@ export async function benchStep(rt: Runtime, c: StepBenchCase, opts: { reps: num
   const ssl = cfg.algorithm !== 'supervised';
   const Bu = ssl ? c.Bu : 0;
   const adapter = `${rt.info?.vendor ?? '?'}/${rt.info?.architecture ?? '?'}${rt.info?.isFallbackAdapter ? ' (fallback)' : ''}`;
-  const crt = new Runtime(rt.device, rt.info, undefined, { limits: c.limits }); // own pool: the peak below is this case's
+  const crt = new Runtime(rt.device, rt.info, opts.sharePipelines ? rt.pipelines : undefined, { limits: c.limits }); // own pool: the peak below is this case's
   const st = new TrainState(crt, m);
   const daso = cfg.algorithm === 'daso' ? new DasoState(crt, K, cfg.daso.queue_size, st.spec.featureDim) : null;
   let step: Awaited<ReturnType<typeof buildSslStep>> | null = null;
