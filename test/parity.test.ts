@@ -1,6 +1,7 @@
-// `daso step` (the real CLI, in headless Chromium) against PyTorch 1.13's step on the same checkpoint and batch
-// (fixtures made by scripts/torch_reference.py; see scripts/README-parity.md): single steps, logit-adjusted steps, and
-// a chain of 3 steps where each step's --out checkpoint is the next step's --checkpoint.
+// `daso step` against PyTorch 1.13's step on the same checkpoint and batch (fixtures made by scripts/torch_reference.py;
+// see scripts/README-parity.md): single steps and logit-adjusted steps (the page function the CLI calls, in one shared
+// page so that steps of one shape compile once), and a chain of 3 steps through the real CLI (its own server and
+// Chromium) where each step's --out checkpoint is the next step's --checkpoint.
 //
 // Tolerances: PyTorch's own f32-vs-f64 error is ~5e-7 on logits and ~6e-6 x max|g| on gradients (README-parity).
 // Measured here (SwiftShader, 2026-11-28): logits 4.7e-7 / 3.7e-7 / 5.6e-7 (WRN-10-1 / WRN-28-1 / WRN-28-2), worst
@@ -12,11 +13,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { StTensor } from '../src/nn/safetensors.js';
 import { checkpointSpecFor, validateCheckpoint } from '../src/train/checkpoint-check.js';
 import { logitAdjustVector, parseStepFileConfig, type StepFileConfig } from '../src/train/step-config.js';
-import { loadSt, relMaxErr, runDasoStep, toNumbers, type StepRun } from './helpers/parity.js';
+import { closeStepPage, loadSt, relMaxErr, runDasoStep, runStepInPage, toNumbers, type StepRun } from './helpers/parity.js';
+
+afterAll(closeStepPage);
 
 const FIXTURES = ['supervised-wrn10-1', 'supervised-wrn28-1', 'supervised-wrn28-2', 'fixmatch-wrn10-1', 'daso-warmup', 'daso-active', 'daso-refresh',
   'daso-constant-v', 'supervised-la-wrn10-1', 'daso-la'];
@@ -172,12 +175,12 @@ describe.each(FIXTURES)('daso step vs PyTorch: %s', (name) => {
   const dir = `test/fixtures/parity/${name}`;
   let c: StepCase | undefined;
 
-  it('runs the CLI: --out is a valid checkpoint, the outputs file holds the rest, together every tensor PyTorch wrote', () => {
+  it('runs the step: the new checkpoint is valid, the outputs hold the rest, together every tensor PyTorch wrote', async () => {
     const cfg = readConfig(dir);
     // The logit-adjusted fixtures must really be adjusted (else they would test nothing new).
     expect(cfg.logit_adjust.enabled).toBe(name.includes('-la'));
     const input = loadSt(`${dir}/checkpoint.safetensors`);
-    c = makeCase(name, cfg, runDasoStep(dir), loadSt(`${dir}/expected.safetensors`), input, input);
+    c = makeCase(name, cfg, await runStepInPage(dir), loadSt(`${dir}/expected.safetensors`), input, input);
     checkFiles(c);
   }, 600_000);
 

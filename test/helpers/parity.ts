@@ -1,8 +1,12 @@
 // Comparison of a `daso step` output with PyTorch's expected tensors, tensor by tensor, with stated tolerances.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { inject } from 'vitest';
+import { openHarness } from '../../src/cli/browser.js';
+import { startServer, type StaticServer } from '../../src/cli/server.js';
 import { readSafetensors, type StTensor } from '../../src/nn/safetensors.js';
 
 export function loadSt(path: string): Record<string, StTensor> {
@@ -54,4 +58,48 @@ export function relMaxErr(got: ArrayLike<number>, want: ArrayLike<number>, floor
     m = Math.max(m, Math.abs(want[i]));
   }
   return d / Math.max(m, floor);
+}
+
+let shared: { server: StaticServer; browser: Browser; page: Page } | undefined;
+
+/** Runs a fixture's step in one harness page shared by every call (the test run's Chromium, a server of our own for
+ * the byte exchange): the page function `daso step` calls (src/harness/step-runner.ts), without the CLI around it.
+ * Steps of one shape then compile their pipelines once, not once per CLI process (~15-30 s each on SwiftShader).
+ * The CLI's own part (argument and file checks, writing --out and --outputs) is tested by the chained steps. */
+export async function runStepInPage(fixture: string): Promise<StepRun> {
+  if (!shared) {
+    const server = await startServer(process.cwd());
+    const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 1_800_000 });
+    shared = { server, browser, page: await openHarness(browser, server.url) };
+  }
+  const { server, page } = shared;
+  server.io.files.set('checkpoint', new Uint8Array(readFileSync(join(fixture, 'checkpoint.safetensors'))));
+  server.io.files.set('batch', new Uint8Array(readFileSync(join(fixture, 'batch.safetensors'))));
+  server.io.received.clear();
+  const req = {
+    config: JSON.parse(readFileSync(join(fixture, 'config.json'), 'utf8')), checkpointUrl: server.io.url('checkpoint'),
+    batchUrl: server.io.url('batch'), outUrl: server.io.url('out'), outputsUrl: server.io.url('outputs'),
+  };
+  const res = await page.evaluate(
+    (r) => (window as unknown as { daso: { step: (x: unknown) => Promise<unknown> } }).daso.step(r), req as never,
+  ) as { ok: true } | { ok: false; error: string };
+  if (!res.ok) throw new Error(`${fixture}: ${res.error}`);
+  const out = server.io.received.get('out');
+  const outs = server.io.received.get('outputs');
+  if (!out || !outs) throw new Error(`${fixture}: the page uploaded no ${out ? 'outputs' : 'checkpoint'}`);
+  const dir = mkdtempSync(join(tmpdir(), 'daso-step-page-'));
+  const outPath = join(dir, 'out.safetensors');
+  const outputsPath = join(dir, 'out.outputs.safetensors');
+  writeFileSync(outPath, out);
+  writeFileSync(outputsPath, outs);
+  const ck = readSafetensors(out, outPath);
+  return { outPath, outputsPath, checkpoint: ck.tensors, checkpointMeta: ck.metadata, outputs: readSafetensors(outs, outputsPath).tensors };
+}
+
+export async function closeStepPage(): Promise<void> {
+  if (!shared) return;
+  await shared.page.close().catch(() => undefined);
+  await shared.browser.disconnect();
+  await shared.server.close();
+  shared = undefined;
 }
