@@ -140,14 +140,13 @@ describe('crash and resume', () => {
 
 describe('the page side', () => {
   it('notices that the CLI behind its server is gone and stops the run with a message', async () => {
-    const puppeteer = (await import('puppeteer-core')).default;
-    const { inject } = await import('vitest');
+    const { connectTestBrowser } = await import('./helpers/harness.js');
     const { startServer } = await import('../src/cli/server.js');
     const { openHarness } = await import('../src/cli/browser.js');
     const { syntheticDataset } = await import('../src/data/synthetic.js');
     const c = tinyConfig({ max_iter: 400, train: { checkpoint_every: 1000, eval_every: 1000 } });
     const srv = await startServer(process.cwd());
-    const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint') });
+    const browser = await connectTestBrowser();
     const page = await openHarness(browser, srv.url);
     try {
       const ref = (key: string, perClass: number, seed: number) => {

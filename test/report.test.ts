@@ -6,9 +6,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daso, tempDir } from './helpers/cli.js';
+import { connectTestBrowser } from './helpers/harness.js';
 import { writeFakeRun, type FakeRun } from './helpers/fake-run.js';
 import { parseMetrics } from '../src/viz/index.js';
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
   for (const algorithm of ['fixmatch', 'daso'] as const) {
     for (const seed of [0, 1]) fake[`${algorithm}-s${seed}`] = writeFakeRun(join(work, `${algorithm}-s${seed}`), { algorithm, seed });
   }
-  browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint') });
+  browser = await connectTestBrowser();
 });
 
 afterAll(async () => {

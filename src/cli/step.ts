@@ -9,7 +9,8 @@ import { browserGone } from './browser.js';
 import { launchOnAdapter, type GpuMode } from './gpu-choice.js';
 import { stopSignal, throwIfStopped } from './lifecycle.js';
 import { fsError, writeAtomic } from './files.js';
-import { startServer } from './server.js';
+import { startServer, type StaticServer } from './server.js';
+import type { Page } from 'puppeteer-core';
 
 export interface StepOptions {
   config: string;
@@ -73,16 +74,9 @@ export async function runStep(root: string, o: StepOptions): Promise<{ loss: num
     .catch(async (e) => { await server.close(); throw e; });
   try {
     if (o.verbose) process.stderr.write(`${summary}\n`);
-    const run = page.evaluate(
-      (req) => (window as unknown as { daso: { step: (r: unknown) => Promise<unknown> } }).daso.step(req),
-      { config: json, checkpointUrl: server.io.url('checkpoint'), batchUrl: server.io.url('batch'), outUrl: server.io.url('out'), outputsUrl: server.io.url('outputs') } as never,
-    ) as Promise<{ ok: true; loss: number; dispatches: number } | { ok: false; error: string }>;
     const stopped = new Promise<{ ok: false; error: string }>((ok) => stopSignal.addEventListener('abort', () => ok({ ok: false, error: 'stopped by a signal before the step finished; nothing was written' })));
-    const res = await Promise.race([run, browserGone(chromium.browser), stopped]);
-    if (!res.ok) throw new Error(res.error);
-    const out = server.io.received.get('out');
-    const outs = server.io.received.get('outputs');
-    if (!out || !outs) throw new Error(`the page returned no ${out ? 'outputs' : 'checkpoint'}; nothing was written`);
+    const res = await stepInPage(page, server.io, json, [browserGone(chromium.browser), stopped]);
+    const { out, outputs: outs } = res;
     // The promise of --out: it loads as --checkpoint with this config. A failure here is a bug in the step, and
     // nothing is written.
     const back = readSafetensors(out, 'the step\'s new checkpoint');
@@ -95,4 +89,26 @@ export async function runStep(root: string, o: StepOptions): Promise<{ loss: num
     await chromium.close();
     await server.close();
   }
+}
+
+type PageAnswer = { ok: true; loss: number; dispatches: number } | { ok: false; error: string };
+
+/** One step in a harness page, its bytes through the server's io exchange: `io.files` must hold 'checkpoint' and
+ * 'batch'; returns the new checkpoint ('out') and the outputs the page uploaded. `stops` race the step (a browser
+ * that went away, a signal): the first to settle with an error ends it. Shared by `daso step` and the parity tests,
+ * so that the tests exercise the CLI's own exchange. */
+export async function stepInPage(page: Page, io: StaticServer['io'], config: unknown, stops: Promise<PageAnswer>[] = []):
+  Promise<{ loss: number; dispatches: number; out: Uint8Array; outputs: Uint8Array }> {
+  io.received.delete('out');
+  io.received.delete('outputs');
+  const run = page.evaluate(
+    (req) => (window as unknown as { daso: { step: (r: unknown) => Promise<unknown> } }).daso.step(req),
+    { config, checkpointUrl: io.url('checkpoint'), batchUrl: io.url('batch'), outUrl: io.url('out'), outputsUrl: io.url('outputs') } as never,
+  ) as Promise<PageAnswer>;
+  const res = await Promise.race([run, ...stops]);
+  if (!res.ok) throw new Error(res.error);
+  const out = io.received.get('out');
+  const outputs = io.received.get('outputs');
+  if (!out || !outputs) throw new Error(`the page returned no ${out ? 'outputs' : 'checkpoint'}; nothing was written`);
+  return { loss: res.loss, dispatches: res.dispatches, out, outputs };
 }

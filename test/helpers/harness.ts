@@ -10,9 +10,15 @@ export type Arrays = Record<string, number[]>;
 let browser: Browser | undefined;
 let page: Page | undefined;
 
+/** The suite's shared Chromium (started once by test/global-setup); each file connects, and disconnects when done.
+ * The long protocol timeout lets a slow SwiftShader step finish instead of failing the call. */
+export function connectTestBrowser(): Promise<Browser> {
+  return puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 1_800_000 });
+}
+
 export async function harnessPage(): Promise<Page> {
   if (page) return page;
-  browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 1_800_000 });
+  browser = await connectTestBrowser();
   page = await openHarness(browser, inject('baseUrl'));
   return page;
 }

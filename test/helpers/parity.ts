@@ -3,10 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { inject } from 'vitest';
+import type { Browser, Page } from 'puppeteer-core';
 import { openHarness } from '../../src/cli/browser.js';
 import { startServer, type StaticServer } from '../../src/cli/server.js';
+import { stepInPage } from '../../src/cli/step.js';
+import { connectTestBrowser } from './harness.js';
 import { readSafetensors, type StTensor } from '../../src/nn/safetensors.js';
 
 export function loadSt(path: string): Record<string, StTensor> {
@@ -69,24 +70,14 @@ let shared: { server: StaticServer; browser: Browser; page: Page } | undefined;
 export async function runStepInPage(fixture: string): Promise<StepRun> {
   if (!shared) {
     const server = await startServer(process.cwd());
-    const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 1_800_000 });
+    const browser = await connectTestBrowser();
     shared = { server, browser, page: await openHarness(browser, server.url) };
   }
   const { server, page } = shared;
   server.io.files.set('checkpoint', new Uint8Array(readFileSync(join(fixture, 'checkpoint.safetensors'))));
   server.io.files.set('batch', new Uint8Array(readFileSync(join(fixture, 'batch.safetensors'))));
-  server.io.received.clear();
-  const req = {
-    config: JSON.parse(readFileSync(join(fixture, 'config.json'), 'utf8')), checkpointUrl: server.io.url('checkpoint'),
-    batchUrl: server.io.url('batch'), outUrl: server.io.url('out'), outputsUrl: server.io.url('outputs'),
-  };
-  const res = await page.evaluate(
-    (r) => (window as unknown as { daso: { step: (x: unknown) => Promise<unknown> } }).daso.step(r), req as never,
-  ) as { ok: true } | { ok: false; error: string };
-  if (!res.ok) throw new Error(`${fixture}: ${res.error}`);
-  const out = server.io.received.get('out');
-  const outs = server.io.received.get('outputs');
-  if (!out || !outs) throw new Error(`${fixture}: the page uploaded no ${out ? 'outputs' : 'checkpoint'}`);
+  const config = JSON.parse(readFileSync(join(fixture, 'config.json'), 'utf8'));
+  const { out, outputs: outs } = await stepInPage(page, server.io, config).catch((e: Error) => { throw new Error(`${fixture}: ${e.message}`); });
   const dir = mkdtempSync(join(tmpdir(), 'daso-step-page-'));
   const outPath = join(dir, 'out.safetensors');
   const outputsPath = join(dir, 'out.outputs.safetensors');
