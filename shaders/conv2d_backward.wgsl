@@ -418,18 +418,7 @@ fn main_backward_weight_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
     }
   }
 
-  let accA = array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8);
-  let accB = array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8);
-  let KCRR = K * C * RR;
-  for (var col = 0u; col < TC * RR; col++) {
-    let c = c0 + col / RR;
-    if (c < C) {
-      for (var j = 0u; j < 4u; j++) {
-        if (k0 + j < K) { partials[s * KCRR + ((k0 + j) * C + c) * RR + col % RR] = accA[col][j]; }
-        if (k0 + 4u + j < K) { partials[s * KCRR + ((k0 + 4u + j) * C + c) * RR + col % RR] = accB[col][j]; }
-      }
-    }
-  }
+  wgrad_store8(s, c0, k0, array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8), array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -517,18 +506,7 @@ fn main_backward_weight_v3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workg
     }
   }
 
-  let accA = array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8);
-  let accB = array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8);
-  let KCRR = K * C * RR;
-  for (var col = 0u; col < TC * RR; col++) {
-    let c = c0 + col / RR;
-    if (c < C) {
-      for (var j = 0u; j < 4u; j++) {
-        if (k0 + j < K) { partials[s * KCRR + ((k0 + j) * C + c) * RR + col % RR] = accA[col][j]; }
-        if (k0 + 4u + j < K) { partials[s * KCRR + ((k0 + 4u + j) * C + c) * RR + col % RR] = accB[col][j]; }
-      }
-    }
-  }
+  wgrad_store8(s, c0, k0, array<vec4f, TCOL_MAX>(a0, a1, a2, a3, a4, a5, a6, a7, a8), array<vec4f, TCOL_MAX>(b0, b1, b2, b3, b4, b5, b6, b7, b8));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -582,7 +560,7 @@ fn wgrad_dmat(db: u32, ko: vec4u) -> mat4x4f {
   return mat4x4f(dyv[db + ko.x], dyv[db + ko.y], dyv[db + ko.z], dyv[db + ko.w]);
 }
 
-// Pass-1 partials of v4 / v5 (the same layout and masks as v3).
+// Pass-1 partials of v2-v5: 8 output channels (accA: k0..k0+3, accB: k0+4..k0+7) x TC*RR columns, masked to K and C.
 fn wgrad_store8(s: u32, c0: u32, k0: u32, accA: array<vec4f, TCOL_MAX>, accB: array<vec4f, TCOL_MAX>) {
   let RR = R * R;
   let TC = TCOL_MAX / RR;
