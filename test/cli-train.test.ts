@@ -14,7 +14,7 @@ const cfg = {
   ssl: { tau: 0.5 },
   daso: { warmup: 2, pl_update_period: 2, queue_size: 4 },
   train: { batch_size: 4, unlabeled_ratio: 1, log_every: 2, eval_every: 2, checkpoint_every: 2, seed: 3 },
-  eval: { batch_size: 8, per_class_limit: 3, median_of: 2 },
+  eval: { batch_size: 4, per_class_limit: 3, median_of: 2 },
 };
 
 function daso(args: string[]) {
