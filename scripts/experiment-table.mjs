@@ -46,19 +46,25 @@ for (const r of rows) {
 }
 
 // Mean +- sample standard deviation over seeds, per algorithm (the paper's way of reporting).
+// Grouped by algorithm and by the unlabeled set's order (data.reverse_unlabeled: the reversed runs of issue 14.3).
 const byAlgo = new Map();
-for (const r of rows) byAlgo.set(r.cfg.algorithm, [...(byAlgo.get(r.cfg.algorithm) ?? []), r]);
+for (const r of rows) {
+  const key = `${r.cfg.algorithm}${r.cfg.data?.reverse_unlabeled ? ' (reversed unlabeled)' : ''}`;
+  byAlgo.set(key, [...(byAlgo.get(key) ?? []), r]);
+}
 const ms = (xs) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : NaN;
   return `${(100 * m).toFixed(1)}${Number.isNaN(sd) ? '' : ` ± ${(100 * sd).toFixed(1)}`}`;
 };
 console.log('\nMean ± standard deviation over seeds (full test set, final EMA model):\n');
-console.log('| algorithm | seeds | test top-1 | balanced acc | top-1 with test-time LA | recall, head (c0-c2) | recall, tail (c7-c9) |');
-console.log('|---|---|---:|---:|---:|---:|---:|');
+// Head / medium / tail: the first 3 classes, the middle ones, the last 3 (c0-c2, c3-c6, c7-c9 for 10 classes).
+console.log('| algorithm | seeds | test top-1 | balanced acc | top-1 with test-time LA | recall, head (first 3) | recall, medium | recall, tail (last 3) |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const [algo, rs] of byAlgo) {
   const t = rs.map((r) => r.fin.final.test);
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(`| ${algo} | ${rs.map((r) => r.cfg.train.seed).join(', ')} | ${ms(t.map((x) => x.top1))} | ${ms(t.map((x) => x.balanced))} | ` +
-    `${ms(t.map((x) => x.top1_la))} | ${ms(t.map((x) => mean(x.recall.slice(0, 3))))} | ${ms(t.map((x) => mean(x.recall.slice(-3))))} |`);
+    `${ms(t.map((x) => x.top1_la))} | ${ms(t.map((x) => mean(x.recall.slice(0, 3))))} | ${ms(t.map((x) => mean(x.recall.slice(3, -3))))} | ` +
+    `${ms(t.map((x) => mean(x.recall.slice(-3))))} |`);
 }
