@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adapterSlug, convCaseNames, stepConvLowerBoundMs, stepRungNames, type BenchGpuReport } from '../src/cli/bench-gpu.js';
+import { adapterSlug, convCaseNames, stepConvLowerBoundMs, stepRungNames } from '../src/cli/bench-gpu.js';
+import type { BenchGpuReport } from '../src/cli/bench-gpu-report.js';
 
 describe('bench-gpu helpers', () => {
   it('picks the rung the training step runs for each conv and direction', () => {
