@@ -2,8 +2,8 @@
 # The FixMatch vs FixMatch+DASO experiment of issue 14.3 on the fashion-mnist-lt preset: 1500 steps, seeds 0 and 1,
 # unlabeled classes in the labeled order and reversed (where the paper expects DASO to help most). Resumable: run it
 # again after an interruption (Ctrl-C keeps a checkpoint) and every unfinished run continues from its checkpoint;
-# finished runs (final.json present) are skipped. On the 2-core SwiftShader machine a run takes about 85 minutes
-# (3.0-3.4 s a step plus evaluations), the eight about 11 hours. Then: daso report runs/lt1500-* --out report.html
+# finished runs (final.json present) are skipped. On the 2-core SwiftShader machine a run takes about 45 minutes
+# idle (DASO seed 1, 2026-12-03, with the tuned rungs of --tune-cache; up to 70 beside other work), the eight about 6 hours. Then: daso report runs/lt1500-* --out report.html
 # On a machine with a GPU, pass `--gpu require` after the folder so no run silently falls back to the CPU.
 # Usage: bash scripts/experiment-lt.sh [RUNS_DIR [TRAIN FLAGS...]]    (default runs/; e.g. runs --gpu require)
 set -u
