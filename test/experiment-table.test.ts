@@ -1,7 +1,7 @@
 // scripts/experiment-table.mjs: the README's experiment tables come from it, so it is checked on the committed runs
 // (the summary rows the README shows), on a reversed-unlabeled copy (summarised apart), and on an unfinished run.
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/cli.js';
@@ -23,6 +23,20 @@ describe('experiment-table', () => {
       expect(readme).toContain(row!);
     }
     expect(r.stdout).toMatch(/\| daso \| 0, 1, 2 \| 39\.1 ± 1\.4 \|/);
+  });
+
+  it('prints the summary rows of every finished 1500-step run as the README has them', () => {
+    // The issue-14.3 experiment spans sittings: only runs with final.json count, and each summary row the script
+    // prints for them (in-order and reversed-unlabeled groups) must be the README's, so the README cannot lag the runs.
+    const root = resolve('bench/results/experiment-lt1500-runs');
+    const dirs = readdirSync(root).map((d) => join(root, d)).filter((d) => existsSync(join(d, 'final.json')));
+    expect(dirs.length).toBeGreaterThanOrEqual(4);
+    const r = table(dirs);
+    expect(r.status, r.stderr).toBe(0);
+    const readme = readFileSync('README.md', 'utf8');
+    const rows = r.stdout.split('\n').filter((l) => /^\| (daso|fixmatch)( \(reversed unlabeled\))? \| [\d, ]+ \|/.test(l));
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const row of rows) expect(readme).toContain(row);
   });
 
   it('summarises reversed-unlabeled runs apart from the others', () => {
